@@ -58,6 +58,9 @@ export const ERRORS = {
   // --- Signatures ------------------------------------------------------------------------------
   EGIF_ERR_SIGNATURE_REQUIRED: { status: 422, title: 'This document type requires a signature and none was found', retry: false },
   EGIF_ERR_SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify', retry: false },
+  EGIF_ERR_SIGNATURE_UNTRUSTED_KEY: { status: 422, title: 'The signing key is not a certificate registered for the sender or issued to it by a bound CA', retry: false },
+  EGIF_ERR_SIGNATURE_CERT_NOT_VALID: { status: 422, title: 'The signing certificate is not valid at the time of receipt', retry: false },
+  EGIF_ERR_SIGNATURE_FORM_NOT_ALLOWED: { status: 422, title: 'This document type does not accept this form of signature', retry: false },
 
   // --- Configuration ---------------------------------------------------------------------------
   EGIF_ERR_CONFIG_READ: { status: 500, title: 'The configuration file cannot be read or parsed', retry: false },
