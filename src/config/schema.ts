@@ -1,0 +1,225 @@
+/**
+ * JSON Schema of the hub's configuration file. Compiled once by ajv at boot; every option is
+ * documented here and in `docs/configuration.md` with its default.
+ */
+const participantId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }
+const apiKeyHash = {
+  type: 'string',
+  pattern: '^sha256:[0-9a-f]{64}$',
+  description: 'SHA-256 of the API key, as "sha256:<64 hex digits>" (see `egif keys hash`). Keys are never stored in clear.'
+}
+const names = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['en'],
+  properties: { th: { type: 'string' }, en: { type: 'string' } }
+}
+
+export const configSchema = {
+  $id: 'https://egif-hub/config.schema.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['participants'],
+  properties: {
+    demo: {
+      type: 'boolean',
+      default: false,
+      description: 'Marks a demonstration configuration. Only then are API keys that start with "demo-" accepted.'
+    },
+    hub: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        id: { ...participantId, default: 'TH-EGIF-HUB' },
+        host: { type: 'string', default: '0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+        dataDir: { type: 'string', default: './data' },
+        logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['keyFile', 'certFile'],
+          properties: {
+            keyFile: { type: 'string' },
+            certFile: { type: 'string' },
+            clientCaFiles: { type: 'array', items: { type: 'string' }, default: [], description: 'CAs whose client certificates are accepted for authentication.' }
+          }
+        },
+        key: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'The hub\'s signing key for receipts and seals. Without it a key is generated in <dataDir>/keys.',
+          properties: {
+            pemFile: { type: 'string' },
+            certFile: { type: 'string' },
+            pkcs12File: { type: 'string' },
+            passphraseEnv: { type: 'string', description: 'Name of the environment variable holding the PKCS#12 or PEM passphrase.' },
+            alg: { enum: ['RS256', 'PS256', 'ES256', 'EdDSA'] },
+            previous: { type: 'array', default: [], items: { type: 'object' }, description: 'Earlier keys still published in the JWKS (same shape, without previous).' }
+          }
+        }
+      }
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxBodyBytes: { type: 'integer', minimum: 1024, default: 10485760 },
+        xmlMaxDepth: { type: 'integer', minimum: 4, default: 64 },
+        xmlMaxAttributes: { type: 'integer', minimum: 4, default: 64 },
+        xmlMaxElements: { type: 'integer', minimum: 16, default: 200000 },
+        jsonMaxDepth: { type: 'integer', minimum: 4, default: 64 }
+      }
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+        initialBackoffMs: { type: 'integer', minimum: 1, default: 1000 },
+        maxBackoffMs: { type: 'integer', minimum: 1, default: 600000 },
+        timeoutMs: { type: 'integer', minimum: 100, default: 15000 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 16 }
+      }
+    },
+    documentTypes: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        builtin: { type: 'boolean', default: true, description: 'Register the built-in types of the schemas/ folder.' },
+        folders: {
+          type: 'array',
+          default: [],
+          items: { type: 'string' },
+          description: 'Folders that each hold a manifest.json (same form as the built-in types).'
+        },
+        xsd: {
+          type: 'array',
+          default: [],
+          description: 'XML types registered from a folder of XSDs.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'baseDir', 'namespace', 'rootElement', 'versions'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+              title: names,
+              baseDir: { type: 'string', description: 'Folder the schema paths are relative to.' },
+              namespace: { type: 'string' },
+              rootElement: { type: 'string' },
+              versionLocation: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  xpath: { type: 'string' },
+                  namespaces: { type: 'object', additionalProperties: { type: 'string' } }
+                }
+              },
+              defaultVersion: { type: 'string' },
+              versions: {
+                type: 'array',
+                minItems: 1,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['version', 'schema'],
+                  properties: { version: { type: 'string' }, schema: { type: 'string' } }
+                }
+              },
+              signature: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['policy'],
+                properties: {
+                  policy: { enum: ['required', 'optional', 'none'] },
+                  forms: { type: 'array', items: { enum: ['xmldsig', 'xades-bes', 'jws-detached'] } }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    participants: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name'],
+        properties: {
+          id: participantId,
+          name: names,
+          apiKeys: { type: 'array', default: [], items: apiKeyHash },
+          clientCertificates: {
+            type: 'array',
+            default: [],
+            items: { type: 'string' },
+            description: 'TLS client certificates that authenticate as this participant: PEM files, or SHA-256 fingerprints "AB:CD:…".'
+          },
+          signingCertificates: {
+            type: 'array',
+            default: [],
+            items: { type: 'string' },
+            description: 'PEM files of the certificates this participant signs documents with (several for rotation).'
+          },
+          signingAuthorities: {
+            type: 'array',
+            default: [],
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['caFile', 'subject'],
+              properties: {
+                caFile: { type: 'string' },
+                subject: { type: 'object', additionalProperties: { type: 'string' } }
+              }
+            }
+          },
+          delivery: {
+            type: 'object',
+            additionalProperties: false,
+            default: { mode: 'pull' },
+            required: ['mode'],
+            properties: {
+              mode: { enum: ['push', 'pull'] },
+              adapter: { type: 'string', description: 'Adapter name for push delivery (e.g. http-push). Pull uses the mailbox.' },
+              config: { type: 'object', default: {} }
+            }
+          }
+        }
+      }
+    },
+    auditors: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'apiKeys'],
+        properties: {
+          id: participantId,
+          apiKeys: { type: 'array', minItems: 1, items: apiKeyHash }
+        }
+      }
+    },
+    routes: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to', 'types'],
+        properties: {
+          from: { anyOf: [participantId, { const: '*' }, { type: 'array', items: participantId }] },
+          to: { anyOf: [participantId, { const: '*' }, { type: 'array', items: participantId }] },
+          types: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Document type ids, or "*".' }
+        }
+      }
+    }
+  }
+} as const

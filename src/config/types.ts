@@ -1,0 +1,82 @@
+import type { SignatureForm, SignaturePolicy } from '../registry/manifest.js'
+
+/** The validated configuration, defaults applied (see `schema.ts` for every option's default). */
+export interface HubConfig {
+  /** Where the file was read from; relative paths in it resolve against its folder. */
+  file: string
+  baseDir: string
+  demo: boolean
+  hub: {
+    id: string
+    host: string
+    port: number
+    dataDir: string
+    logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    tls?: { keyFile: string, certFile: string, clientCaFiles: string[] }
+    key?: HubKeyConfig & { previous: HubKeyConfig[] }
+  }
+  limits: {
+    maxBodyBytes: number
+    xmlMaxDepth: number
+    xmlMaxAttributes: number
+    xmlMaxElements: number
+    jsonMaxDepth: number
+  }
+  delivery: DeliveryConfig
+  documentTypes: {
+    builtin: boolean
+    folders: string[]
+    xsd: XsdTypeConfig[]
+  }
+  participants: ParticipantConfig[]
+  auditors: Array<{ id: string, apiKeys: string[] }>
+  routes: RouteConfig[]
+  /** Set from REDIS_URL; selects the cluster queue driver. */
+  redisUrl?: string
+}
+
+export interface HubKeyConfig {
+  pemFile?: string
+  certFile?: string
+  pkcs12File?: string
+  passphraseEnv?: string
+  alg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
+}
+
+export interface DeliveryConfig {
+  maxAttempts: number
+  initialBackoffMs: number
+  maxBackoffMs: number
+  timeoutMs: number
+  concurrency: number
+}
+
+export interface XsdTypeConfig {
+  id: string
+  title?: { th?: string, en: string }
+  baseDir: string
+  namespace: string
+  rootElement: string
+  versionLocation?: { xpath?: string, namespaces?: Record<string, string> }
+  defaultVersion?: string
+  versions: Array<{ version: string, schema: string }>
+  signature?: { policy: SignaturePolicy, forms?: SignatureForm[] }
+}
+
+export interface ParticipantConfig {
+  id: string
+  name: { th?: string, en: string }
+  apiKeys: string[]
+  clientCertificates: string[]
+  signingCertificates: string[]
+  signingAuthorities: Array<{ caFile: string, subject: Record<string, string> }>
+  delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown> }
+}
+
+export type Selector = string | string[]
+
+export interface RouteConfig {
+  from: Selector
+  to: Selector
+  types: string[]
+}

@@ -1,0 +1,224 @@
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { HubError } from '../errors.js'
+
+/**
+ * An append-only, checksummed, group-committed log in a folder of segment files.
+ *
+ * Frame: u32 total length (of what follows the 8-byte prefix) · u32 CRC-32 of it · u32 length of
+ * the JSON header · JSON header · payload bytes. A frame is acknowledged only after `fdatasync`,
+ * and every append waiting at that moment shares one sync (group commit), so a burst of N messages
+ * costs one disk flush rather than N. After a crash, the last segment is read up to its last whole,
+ * checksummed frame and cut there: a torn write is dropped, never half-read.
+ */
+export interface JournalEntry<H> {
+  header: H
+  /** Where the payload lives, to read it back later without keeping it in memory. */
+  payload: PayloadLocation | null
+}
+
+export interface PayloadLocation {
+  segment: number
+  offset: number
+  length: number
+}
+
+export interface JournalOptions {
+  /** Segment size after which a new file is started. Default 64 MiB. */
+  segmentBytes?: number
+  /** Skip fsync (tests of other parts only; never in production). Default false. */
+  unsafeNoSync?: boolean
+}
+
+interface Pending {
+  frame: Buffer
+  resolve: (loc: PayloadLocation | null) => void
+  reject: (err: Error) => void
+  payloadLength: number
+  payloadStart: number
+}
+
+const PREFIX = 12
+
+function segmentName (n: number): string {
+  return `${String(n).padStart(8, '0')}.seg`
+}
+
+export class Journal<H> {
+  private fh: FileHandle | null = null
+  private segment = 0
+  private size = 0
+  private queue: Pending[] = []
+  private flushing = false
+  private broken: Error | null = null
+  private readonly readFds = new Map<number, number>()
+  private readonly segmentBytes: number
+  private readonly sync: boolean
+
+  private constructor (private readonly dir: string, opts: JournalOptions) {
+    this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024
+    this.sync = opts.unsafeNoSync !== true
+  }
+
+  /**
+   * Opens the journal, calling `onEntry` for every record in order (recovery), then readies it for
+   * appends. A corrupt frame in an older segment is fatal: it means the disk lost data that was
+   * acknowledged, and starting would hide that.
+   */
+  static async open<H> (dir: string, onEntry: (e: JournalEntry<H>) => void, opts: JournalOptions = {}): Promise<Journal<H>> {
+    mkdirSync(dir, { recursive: true })
+    const j = new Journal<H>(dir, opts)
+    const segments = readdirSync(dir).filter((f) => /^\d{8}\.seg$/.test(f)).map((f) => Number(f.slice(0, 8))).sort((a, b) => a - b)
+    for (let i = 0; i < segments.length; i++) {
+      const last = i === segments.length - 1
+      const goodEnd = j.replaySegment(segments[i], onEntry, last)
+      if (last) {
+        j.segment = segments[i]
+        j.size = goodEnd
+      }
+    }
+    if (segments.length === 0) {
+      j.segment = 1
+      j.size = 0
+    }
+    j.fh = await open(join(dir, segmentName(j.segment)), 'a')
+    return j
+  }
+
+  private replaySegment (n: number, onEntry: (e: JournalEntry<H>) => void, last: boolean): number {
+    const file = join(this.dir, segmentName(n))
+    const fd = openSync(file, 'r+')
+    try {
+      const total = fstatSync(fd).size
+      let pos = 0
+      const prefix = Buffer.alloc(PREFIX)
+      while (pos + PREFIX <= total) {
+        readSync(fd, prefix, 0, PREFIX, pos)
+        const len = prefix.readUInt32BE(0)
+        const crc = prefix.readUInt32BE(4)
+        const hlen = prefix.readUInt32BE(8)
+        if (len < 4 || hlen > len - 4 || pos + 8 + len > total) break
+        const rest = Buffer.allocUnsafe(len - 4)
+        readSync(fd, rest, 0, len - 4, pos + PREFIX)
+        if (crc32(rest, crc32(prefix.subarray(8, 12))) !== crc) break
+        let header: H
+        try {
+          header = JSON.parse(rest.subarray(0, hlen).toString('utf8')) as H
+        } catch {
+          break
+        }
+        const plen = len - 4 - hlen
+        onEntry({ header, payload: plen > 0 ? { segment: n, offset: pos + PREFIX + hlen, length: plen } : null })
+        pos += 8 + len
+      }
+      if (pos !== total) {
+        if (!last) {
+          throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `journal segment ${file} is corrupt at byte ${pos} although later segments exist; restore it from a backup`)
+        }
+        // A torn tail from a crash: the frame was never acknowledged, so it is dropped.
+        ftruncateSync(fd, pos)
+        fsyncSync(fd)
+      }
+      return pos
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** Appends one record; resolves once it is on disk. */
+  append (header: H, payload?: Uint8Array): Promise<PayloadLocation | null> {
+    if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
+    if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
+    const h = Buffer.from(JSON.stringify(header), 'utf8')
+    const plen = payload?.length ?? 0
+    const frame = Buffer.allocUnsafe(PREFIX + h.length + plen)
+    frame.writeUInt32BE(4 + h.length + plen, 0)
+    frame.writeUInt32BE(h.length, 8)
+    h.copy(frame, PREFIX)
+    if (payload !== undefined && plen > 0) frame.set(payload, PREFIX + h.length)
+    frame.writeUInt32BE(crc32(frame.subarray(PREFIX), crc32(frame.subarray(8, 12))), 4)
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame, resolve, reject, payloadLength: plen, payloadStart: PREFIX + h.length })
+      if (!this.flushing) {
+        this.flushing = true
+        setImmediate(() => { void this.flush() })
+      }
+    })
+  }
+
+  private async flush (): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      try {
+        if (this.size >= this.segmentBytes) await this.rotate()
+        const fh = this.fh
+        if (fh === null) throw new Error('the journal is closed')
+        const buf = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame))
+        const start = this.size
+        try {
+          let written = 0
+          while (written < buf.length) {
+            const { bytesWritten } = await fh.write(buf, written, buf.length - written)
+            written += bytesWritten
+          }
+          if (this.sync) await fh.datasync()
+        } catch (err) {
+          // Cut back to the last acknowledged byte so a later append does not follow a torn frame.
+          try {
+            await fh.truncate(start)
+          } catch (cutErr) {
+            this.broken = cutErr as Error
+          }
+          throw err
+        }
+        this.size += buf.length
+        let off = start
+        for (const p of batch) {
+          p.resolve(p.payloadLength > 0 ? { segment: this.segment, offset: off + p.payloadStart, length: p.payloadLength } : null)
+          off += p.frame.length
+        }
+      } catch (err) {
+        const e = new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `cannot write the journal: ${(err as Error).message}`)
+        for (const p of batch) p.reject(e)
+      }
+    }
+    this.flushing = false
+  }
+
+  private async rotate (): Promise<void> {
+    await this.fh?.close()
+    this.segment += 1
+    this.size = 0
+    this.fh = await open(join(this.dir, segmentName(this.segment)), 'a')
+    // The new file's directory entry must survive a crash too.
+    const dfd = openSync(this.dir, 'r')
+    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+  }
+
+  /** Reads a payload back. */
+  read (loc: PayloadLocation): Buffer {
+    let fd = this.readFds.get(loc.segment)
+    if (fd === undefined) {
+      const file = join(this.dir, segmentName(loc.segment))
+      if (!existsSync(file)) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `journal segment ${file} is missing`)
+      fd = openSync(file, 'r')
+      this.readFds.set(loc.segment, fd)
+    }
+    const buf = Buffer.allocUnsafe(loc.length)
+    const n = readSync(fd, buf, 0, loc.length, loc.offset)
+    if (n !== loc.length) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `short read from journal segment ${loc.segment}`)
+    return buf
+  }
+
+  /** Waits for pending appends, then closes the files. */
+  async close (): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    await this.fh?.close()
+    this.fh = null
+    for (const fd of this.readFds.values()) closeSync(fd)
+    this.readFds.clear()
+  }
+}
