@@ -62,11 +62,30 @@ export const ERRORS = {
   EGIF_ERR_SIGNATURE_CERT_NOT_VALID: { status: 422, title: 'The signing certificate is not valid at the time of receipt', retry: false },
   EGIF_ERR_SIGNATURE_FORM_NOT_ALLOWED: { status: 422, title: 'This document type does not accept this form of signature', retry: false },
 
+  // --- JWS (detached sender signatures, receipts, seals) -------------------------------------
+  EGIF_ERR_JWS_MALFORMED: { status: 422, title: 'The JWS is not a well-formed compact or detached JWS', retry: false },
+  EGIF_ERR_JWS_ALGORITHM: { status: 422, title: 'The JWS algorithm is not allowed (none, HMAC and unlisted algorithms are refused) or does not fit the key', retry: false },
+  EGIF_ERR_JWS_CRIT: { status: 422, title: 'The JWS header marks as critical an extension the hub does not understand', retry: false },
+  EGIF_ERR_JWS_INVALID: { status: 422, title: 'The JWS signature does not verify over these bytes', retry: false },
+  EGIF_ERR_JWS_UNTRUSTED_KEY: { status: 422, title: 'No trusted key fits the JWS: the certificate is not registered for the sender, or the kid is unknown', retry: false },
+  EGIF_ERR_JWS_CERT_NOT_VALID: { status: 422, title: 'The certificate for the JWS is not valid at the time of receipt', retry: false },
+  EGIF_ERR_JWS_TYPE: { status: 422, title: 'The JWS is not of the expected type (typ) or its payload lacks required members', retry: false },
+
   // --- Configuration ---------------------------------------------------------------------------
   EGIF_ERR_CONFIG_READ: { status: 500, title: 'The configuration file cannot be read or parsed', retry: false },
   EGIF_ERR_CONFIG_INVALID: { status: 500, title: 'The configuration does not match its schema', retry: false },
   EGIF_ERR_CONFIG_REFERENCE: { status: 500, title: 'The configuration refers to something that does not exist', retry: false },
   EGIF_ERR_SCHEMA_LOAD: { status: 500, title: 'A document-type schema cannot be loaded or compiled', retry: false },
+
+  // --- Hub signing keys ------------------------------------------------------------------------
+  EGIF_ERR_KEY_SOURCE: { status: 500, title: 'The hub key configuration names no key source, or more than one', retry: false },
+  EGIF_ERR_KEY_READ: { status: 500, title: 'The hub key or certificate file cannot be read', retry: false },
+  EGIF_ERR_KEY_FORMAT: { status: 500, title: 'The hub key is not a PEM private key (PKCS#8, PKCS#1, SEC1) or a PKCS#12 file with one private key', retry: false },
+  EGIF_ERR_KEY_PASSPHRASE: { status: 500, title: 'The hub key is encrypted and the passphrase is missing or wrong', retry: false },
+  EGIF_ERR_KEY_UNSUPPORTED: { status: 500, title: 'The hub key type or size is not supported (RSA 2048 bits or more, ECDSA P-256, Ed25519)', retry: false },
+  EGIF_ERR_KEY_ALGORITHM: { status: 500, title: 'The configured algorithm does not fit the hub key', retry: false },
+  EGIF_ERR_KEY_CERT_MISMATCH: { status: 500, title: 'The hub certificate does not belong to the hub key', retry: false },
+  EGIF_ERR_KEY_DUPLICATE: { status: 500, title: 'The same hub key is configured twice (current and previous)', retry: false },
 
   // --- Delivery and adapters -------------------------------------------------------------------
   EGIF_ERR_ADAPTER_UNKNOWN: { status: 500, title: 'The configuration names an adapter that is not installed', retry: false },
