@@ -28,6 +28,7 @@ export const ERRORS = {
   EGIF_ERR_IDEMPOTENCY_CONFLICT: { status: 409, title: 'This message id was already used with different bytes', retry: false },
   EGIF_ERR_STORAGE_UNAVAILABLE: { status: 503, title: 'Durable storage is unavailable; nothing was accepted', retry: true },
   EGIF_ERR_SHUTTING_DOWN: { status: 503, title: 'The hub is shutting down; send again to another instance or later', retry: true },
+  EGIF_ERR_MESSAGE_AMBIGUOUS: { status: 409, title: 'Several senders used this message id: name the sender with ?sender=', retry: false },
   EGIF_ERR_NOT_FOUND: { status: 404, title: 'No such resource', retry: false },
   EGIF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not valid', retry: false },
   EGIF_ERR_INTERNAL: { status: 500, title: 'Internal error; the request may be retried', retry: true },

@@ -1,0 +1,47 @@
+import { EXIT, UsageError } from './args.js'
+
+const HELP = `
+Usage: egif <command> [options]
+
+Commands:
+  start       run the hub
+  send        send documents to a participant through the hub
+  validate    check documents offline against the registered document types
+  inbox       list, fetch and acknowledge messages in your mailbox
+
+Run "egif <command> --help" for a command's options.
+`
+
+type Command = (argv: string[]) => Promise<number>
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./start.js')).start,
+  send: async () => (await import('./send.js')).send,
+  validate: async () => (await import('./validate.js')).validate,
+  inbox: async () => (await import('./inbox.js')).inbox
+}
+
+async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP.trimStart())
+    return name === undefined ? EXIT.USAGE : EXIT.OK
+  }
+  const load = COMMANDS[name]
+  if (load === undefined) {
+    process.stderr.write(`egif: unknown command "${name}"\n${HELP}`)
+    return EXIT.USAGE
+  }
+  try {
+    return await (await load())(rest)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`egif ${name}: ${err.message}\nRun "egif ${name} --help" for usage.\n`)
+      return EXIT.USAGE
+    }
+    process.stderr.write(`egif ${name}: ${(err as Error).stack ?? String(err)}\n`)
+    return EXIT.UNAVAILABLE
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,151 @@
+import type { Logger } from 'pino'
+import type { Adapter, HubServices, StandardMessage } from '../adapters-sdk/types.js'
+import { PermanentDeliveryError, TransientDeliveryError } from '../adapters-sdk/errors.js'
+import type { DeliveryConfig } from '../config/types.js'
+import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
+import type { MessageStore } from '../store/message-store.js'
+import type { Receipt, StoredMessage } from '../store/types.js'
+import { backoffDelay } from './backoff.js'
+import type { HubSigner } from './signer.js'
+
+export interface Recipient {
+  adapter: Adapter<any>
+  config: Record<string, unknown>
+}
+
+export interface DeliveryWorkerDeps {
+  store: MessageStore
+  queue: DeliveryQueue
+  signer: HubSigner
+  log: Logger
+  config: DeliveryConfig
+  /** The adapter and its validated config for a receiver. */
+  recipientOf: (receiver: string) => Recipient
+  now?: () => Date
+}
+
+/**
+ * Takes delivery jobs from the queue, hands each message to its receiver's adapter, and records
+ * the outcome: delivered, a failed attempt with the next one scheduled, or a dead letter.
+ */
+export class DeliveryWorker {
+  private readonly abort = new AbortController()
+  private readonly now: () => Date
+
+  constructor (private readonly deps: DeliveryWorkerDeps) {
+    this.now = deps.now ?? (() => new Date())
+  }
+
+  start (): void {
+    this.deps.queue.process(async (job) => { await this.handle(job) }, this.deps.config.concurrency)
+  }
+
+  /** Messages the pull recipients find in their mailbox. */
+  readonly services: HubServices = {
+    putInMailbox: async (msg) => {
+      const m = this.deps.store.get(msg.routing.sender, msg.routing.messageId)
+      if (m === undefined || m.state === 'in-mailbox' || m.state === 'acked') return
+      await this.deps.store.addEvent(m.sender, m.messageId, { type: 'in-mailbox', at: this.now().toISOString(), attempt: msg.attempt })
+    }
+  }
+
+  /** Adds a job for every message not yet delivered (at start, after a crash or a restart). */
+  async resume (): Promise<number> {
+    const pending = this.deps.store.undelivered()
+    const now = this.now().getTime()
+    for (const m of pending) {
+      const last = m.events[m.events.length - 1]
+      const due = last?.nextAttemptAt !== undefined ? Date.parse(last.nextAttemptAt) - now : 0
+      await this.deps.queue.add({ sender: m.sender, messageId: m.messageId, attempt: m.attempts + 1, digest: m.digest }, { delayMs: Math.max(0, due) })
+    }
+    return pending.length
+  }
+
+  async enqueue (m: StoredMessage): Promise<void> {
+    await this.deps.queue.add({ sender: m.sender, messageId: m.messageId, attempt: m.attempts + 1, digest: m.digest })
+  }
+
+  standardMessage (m: StoredMessage, attempt: number): StandardMessage {
+    return {
+      routing: {
+        messageId: m.messageId,
+        sender: m.sender,
+        receiver: m.receiver,
+        documentType: m.documentType,
+        documentVersion: m.documentVersion,
+        ...(m.conversationId !== undefined ? { conversationId: m.conversationId } : {}),
+        ...(m.inReplyTo !== undefined ? { inReplyTo: m.inReplyTo } : {})
+      },
+      contentType: m.contentType,
+      body: this.deps.store.bodyOf(m),
+      digest: m.digest,
+      seal: m.seal,
+      acceptedAt: m.receivedAt,
+      attempt
+    }
+  }
+
+  /** The `delivered` receipt: the accepted receipt's fields with status delivered and its time. */
+  deliveredReceipt (m: StoredMessage, at: string): Receipt {
+    const { signature: _s, ...accepted } = m.receipt
+    const r: Omit<Receipt, 'signature'> = { ...accepted, status: 'delivered', deliveredAt: at }
+    return { ...r, signature: this.deps.signer.signReceipt(r) }
+  }
+
+  private async handle (job: DeliveryJob): Promise<void> {
+    const { store, log, config } = this.deps
+    const m = store.get(job.sender, job.messageId)
+    // Already settled (a duplicate job after a restart, or an operator action): nothing to do.
+    if (m === undefined || m.state !== 'queued') return
+    const attempt = job.attempt
+    const { adapter, config: adapterConfig } = this.deps.recipientOf(m.receiver)
+    const timeout = AbortSignal.timeout(config.timeoutMs)
+    const signal = AbortSignal.any([timeout, this.abort.signal])
+    const msg = this.standardMessage(m, attempt)
+    try {
+      await adapter.deliver(msg, { config: adapterConfig, log: log.child({ messageId: m.messageId, receiver: m.receiver, attempt }), signal, services: this.services })
+    } catch (err) {
+      await this.failed(m, attempt, err, timeout.aborted)
+      return
+    }
+    if (adapter.name === 'mailbox') return
+    const at = this.now().toISOString()
+    await store.addEvent(m.sender, m.messageId, { type: 'delivered', at, attempt }, this.deliveredReceipt(m, at))
+    log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
+  }
+
+  private async failed (m: StoredMessage, attempt: number, err: unknown, timedOut: boolean): Promise<void> {
+    const { store, log, config, queue } = this.deps
+    const at = this.now().toISOString()
+    const permanent = err instanceof PermanentDeliveryError
+    const code = timedOut ? 'EGIF_ERR_DELIVERY_TIMEOUT' : (err as { code?: string }).code ?? 'EGIF_ERR_DELIVERY_TRANSIENT'
+    const detail = timedOut ? `no answer within ${config.timeoutMs} ms` : (err as Error).message
+    if (permanent || attempt >= config.maxAttempts) {
+      await store.addEvent(m.sender, m.messageId, {
+        type: 'dead-lettered',
+        at,
+        attempt,
+        code,
+        detail: permanent ? detail : `gave up after ${attempt} attempts; last: ${detail}`
+      })
+      log.warn({ messageId: m.messageId, receiver: m.receiver, attempt, code }, 'dead-lettered')
+      return
+    }
+    const retryAfter = err instanceof TransientDeliveryError ? err.retryAfterMs : undefined
+    const delay = backoffDelay(attempt + 1, config, retryAfter)
+    const nextAttemptAt = new Date(Date.parse(at) + delay).toISOString()
+    await store.addEvent(m.sender, m.messageId, { type: 'attempt-failed', at, attempt, code, detail, nextAttemptAt })
+    log.info({ messageId: m.messageId, receiver: m.receiver, attempt, code, delay }, 'delivery attempt failed; retry scheduled')
+    await queue.add({ sender: m.sender, messageId: m.messageId, attempt: attempt + 1, digest: m.digest }, { delayMs: delay })
+  }
+
+  /** Requeues a dead-lettered message (operator action); recorded as a `replayed` event. */
+  async replay (m: StoredMessage, by: string): Promise<void> {
+    await this.deps.store.addEvent(m.sender, m.messageId, { type: 'replayed', at: this.now().toISOString(), by })
+    await this.enqueue(m)
+  }
+
+  stop (): void {
+    this.abort.abort()
+  }
+}

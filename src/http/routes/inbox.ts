@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify'
+import { HubError } from '../../errors.js'
+import { routingHeaders } from '../../adapters-sdk/headers.js'
+import type { Principal } from '../../registry/participants.js'
+import type { StoredMessage } from '../../store/types.js'
+import { findVisible } from './messages.js'
+
+/** The mailbox of a pull participant (DESIGN §1): list, fetch, ack. */
+export async function inboxRoutes (app: FastifyInstance): Promise<void> {
+  const hub = app.hub
+
+  function receiver (who: Principal): string {
+    if (who.role !== 'participant') throw new HubError('EGIF_ERR_AUTH_FORBIDDEN', 'only participants have a mailbox')
+    const p = hub.participants.get(who.id)!
+    if (p.delivery.mode !== 'pull') throw new HubError('EGIF_ERR_INBOX_NOT_PULL', `${who.id} receives by push (${p.delivery.adapter ?? ''}), not from the mailbox`)
+    return who.id
+  }
+
+  function inMailbox (who: Principal, id: string, sender?: string): StoredMessage {
+    const me = receiver(who)
+    const m = findVisible(hub.store.withId(id).filter((x) => x.receiver === me), who, sender)
+    return m
+  }
+
+  app.get<{ Querystring: { limit?: string, after?: string } }>('/v1/inbox', async (req) => {
+    const me = receiver(req.principal())
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100))
+    let list = hub.store.inbox(me)
+    if (req.query.after !== undefined) {
+      const i = list.findIndex((m) => `${m.sender}/${m.messageId}` === req.query.after)
+      if (i >= 0) list = list.slice(i + 1)
+    }
+    const page = list.slice(0, limit)
+    return {
+      messages: page.map((m) => ({
+        messageId: m.messageId,
+        sender: m.sender,
+        documentType: m.documentType,
+        documentVersion: m.documentVersion,
+        contentType: m.contentType,
+        digest: m.digest,
+        size: m.size,
+        receivedAt: m.receivedAt,
+        ...(m.conversationId !== undefined ? { conversationId: m.conversationId } : {})
+      })),
+      ...(list.length > limit ? { next: `${page[page.length - 1].sender}/${page[page.length - 1].messageId}` } : {})
+    }
+  })
+
+  app.get<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/inbox/:id', async (req, reply) => {
+    const m = inMailbox(req.principal(), req.params.id, req.query.sender)
+    if (m.state !== 'in-mailbox' && m.state !== 'acked') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
+    const msg = hub.worker.standardMessage(m, m.attempts)
+    return await reply.headers(routingHeaders(msg)).header('egif-state', m.state).send(msg.body)
+  })
+
+  app.post<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/inbox/:id/ack', async (req) => {
+    const who = req.principal()
+    const m = inMailbox(who, req.params.id, req.query.sender)
+    if (m.state === 'acked') return m.deliveredReceipt
+    if (m.state !== 'in-mailbox') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
+    const at = new Date().toISOString()
+    const receipt = hub.worker.deliveredReceipt(m, at)
+    await hub.store.addEvent(m.sender, m.messageId, { type: 'acked', at, by: who.id }, receipt)
+    return receipt
+  })
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto'
+import { HubError } from '../errors.js'
+import type { DocumentTypeRegistry } from '../registry/document-types.js'
+import type { ParticipantRegistry, RouteTable } from '../registry/participants.js'
+import type { MessageStore } from '../store/message-store.js'
+import type { MessageMeta, Receipt, StoredMessage } from '../store/types.js'
+import type { HubSigner } from '../delivery/signer.js'
+import type { IntakeRequest, IntakeState } from './context.js'
+import { mediaFormat, readRouting } from './headers.js'
+import { parseBody, type ParseLimits } from './parse.js'
+import { identify } from './identify.js'
+import { validateSchema } from './validate.js'
+import { verifySenderSignature, type SignatureVerifiers } from './verify-signature.js'
+import { authorizeRoute } from './authorize.js'
+
+export interface IntakeDeps {
+  types: DocumentTypeRegistry
+  participants: ParticipantRegistry
+  routes: RouteTable
+  store: MessageStore
+  signer: HubSigner
+  verifiers: SignatureVerifiers
+  limits: ParseLimits
+  /** Hands an accepted message to delivery. */
+  enqueue: (m: StoredMessage) => Promise<void>
+}
+
+export interface IntakeResult {
+  status: 202 | 200
+  receipt: Receipt
+  message: StoredMessage
+}
+
+export function sha256Digest (body: Uint8Array): string {
+  return 'sha256:' + createHash('sha256').update(body).digest('hex')
+}
+
+/**
+ * The intake pipeline (DESIGN §2). The order of the stages lives here and nowhere else:
+ *
+ *   routing header → idempotency → parse → identify type+version → validate
+ *     → verify sender signature → authorize route → record durably → receipt → enqueue
+ *
+ * An exact duplicate is answered before any parsing: its original passed every stage already.
+ */
+export class Intake {
+  constructor (private readonly deps: IntakeDeps) {}
+
+  async submit (req: IntakeRequest): Promise<IntakeResult> {
+    const { deps } = this
+    const routing = readRouting(req)
+    if (deps.participants.get(routing.receiver) === undefined) {
+      throw new HubError('EGIF_ERR_RECEIVER_UNKNOWN', `EGIF-Receiver ${routing.receiver} is not a registered participant`)
+    }
+    const format = mediaFormat(header(req, 'content-type'))
+    const digest = sha256Digest(req.body)
+
+    const earlier = deps.store.get(routing.sender, routing.messageId)
+    if (earlier !== undefined) {
+      if (earlier.digest !== digest) {
+        throw new HubError('EGIF_ERR_IDEMPOTENCY_CONFLICT', `message id ${routing.messageId} was accepted at ${earlier.receivedAt} with other bytes`, { originalDigest: earlier.digest })
+      }
+      return { status: 200, receipt: earlier.receipt, message: earlier }
+    }
+
+    const s: IntakeState = { req, routing, format, contentType: header(req, 'content-type')!, digest, senderSignature: 'absent' }
+    try {
+      parseBody(s, deps.limits)
+      identify(s, deps.types)
+      validateSchema(s)
+      verifySenderSignature(s, deps.participants.get(routing.sender)!.trust, deps.verifiers)
+      authorizeRoute(s, deps.routes)
+    } finally {
+      s.xml?.doc.dispose()
+    }
+    return await this.record(s)
+  }
+
+  private async record (s: IntakeState): Promise<IntakeResult> {
+    const { deps } = this
+    const r = s.routing
+    const meta: MessageMeta = {
+      messageId: r.messageId,
+      sender: r.sender,
+      receiver: r.receiver,
+      documentType: s.type!.id,
+      documentVersion: s.version!,
+      contentType: s.contentType,
+      digest: s.digest,
+      size: s.req.body.length,
+      receivedAt: s.req.receivedAt.toISOString(),
+      senderSignature: s.senderSignature,
+      ...(s.signedBy !== undefined ? { signedBy: s.signedBy } : {}),
+      ...(r.conversationId !== undefined ? { conversationId: r.conversationId } : {}),
+      ...(r.inReplyTo !== undefined ? { inReplyTo: r.inReplyTo } : {})
+    }
+    const result = await deps.store.accept(meta, s.req.body, (trail) => {
+      const unsigned: Omit<Receipt, 'signature'> = {
+        messageId: meta.messageId,
+        status: 'accepted',
+        sender: meta.sender,
+        receiver: meta.receiver,
+        documentType: meta.documentType,
+        documentVersion: meta.documentVersion,
+        receivedAt: meta.receivedAt,
+        digest: meta.digest,
+        trail
+      }
+      const receipt: Receipt = { ...unsigned, signature: deps.signer.signReceipt(unsigned) }
+      const seal = deps.signer.seal({
+        messageId: meta.messageId,
+        sender: meta.sender,
+        receiver: meta.receiver,
+        documentType: meta.documentType,
+        documentVersion: meta.documentVersion,
+        digest: meta.digest,
+        acceptedAt: meta.receivedAt,
+        senderSignature: meta.senderSignature
+      })
+      return { receipt, seal }
+    })
+    if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
+    await deps.enqueue(result.message)
+    return { status: 202, receipt: result.message.receipt, message: result.message }
+  }
+}
+
+function header (req: IntakeRequest, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}

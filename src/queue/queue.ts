@@ -1,0 +1,36 @@
+/** One delivery to make: which message, and which attempt this is. */
+export interface DeliveryJob {
+  sender: string
+  messageId: string
+  /** 1-based attempt number. */
+  attempt: number
+  /** `sha256:<hex>` of the body, so a queue can refuse a job id reused for other content. */
+  digest: string
+}
+
+export type JobHandler = (job: DeliveryJob) => Promise<void>
+
+/**
+ * The port between intake and delivery. Implementations: the embedded in-process queue (state in
+ * the journal) and the BullMQ driver (cluster mode). Both pass `test/queue/contract.ts`.
+ *
+ * In the contract: a job added is handed to the handler once per `add`, not before its delay;
+ * adding a job for the same message and attempt while it is pending is a no-op; `close` stops
+ * handing out jobs and waits for the running handlers.
+ *
+ * Not in the contract: durability across a crash (the embedded driver rebuilds its jobs from the
+ * message store at start; BullMQ keeps them in Redis), ordering between jobs, and retries — the
+ * delivery worker decides retries and adds the next attempt itself, so both drivers back off alike.
+ */
+export interface DeliveryQueue {
+  add: (job: DeliveryJob, opts?: { delayMs?: number }) => Promise<void>
+  /** Starts handing jobs to `handler`, at most `concurrency` at once. */
+  process: (handler: JobHandler, concurrency: number) => void
+  /** Jobs added and not yet finished (waiting, delayed or running). */
+  size: () => number
+  close: () => Promise<void>
+}
+
+export function jobId (job: Pick<DeliveryJob, 'sender' | 'messageId' | 'attempt'>): string {
+  return `${job.sender}\u0000${job.messageId}\u0000${job.attempt}`
+}
