@@ -62,6 +62,19 @@ export const ERRORS = {
   EGIF_ERR_SIGNATURE_UNTRUSTED_KEY: { status: 422, title: 'The signing key is not a certificate registered for the sender or issued to it by a bound CA', retry: false },
   EGIF_ERR_SIGNATURE_CERT_NOT_VALID: { status: 422, title: 'The signing certificate is not valid at the time of receipt', retry: false },
   EGIF_ERR_SIGNATURE_FORM_NOT_ALLOWED: { status: 422, title: 'This document type does not accept this form of signature', retry: false },
+  // XML signatures (DESIGN §5; docs/signatures.md explains each refusal)
+  EGIF_ERR_SIGNATURE_MALFORMED: { status: 422, title: 'The XML signature does not follow the XML-DSig structure (missing, misplaced or extra elements, bad base64)', retry: false },
+  EGIF_ERR_SIGNATURE_MULTIPLE: { status: 422, title: 'The document carries more than one Signature or SignedInfo element', retry: false },
+  EGIF_ERR_SIGNATURE_WRAPPING: { status: 422, title: 'The Signature is not a child of the document root, or a reference points at an element other than the root', retry: false },
+  EGIF_ERR_SIGNATURE_ALGORITHM: { status: 422, title: 'The signature, digest or canonicalization algorithm is not allowed (SHA-1, HMAC, DSA and unlisted algorithms are refused)', retry: false },
+  EGIF_ERR_SIGNATURE_TRANSFORM: { status: 422, title: 'A reference uses a transform outside the allowed list (enveloped, C14N 1.0/1.1, exclusive C14N), in a wrong order, or more than 5', retry: false },
+  EGIF_ERR_SIGNATURE_REFERENCE: { status: 422, title: 'A reference is not URI="" or #id of the document root (or the XAdES SignedProperties), or there are too many', retry: false },
+  EGIF_ERR_SIGNATURE_DUPLICATE_ID: { status: 422, title: 'Two elements of the document carry the same Id', retry: false },
+  EGIF_ERR_SIGNATURE_DIGEST_MISMATCH: { status: 422, title: 'A reference digest does not match the signed content: the document was changed after signing', retry: false },
+  EGIF_ERR_SIGNATURE_KEY_IN_DOCUMENT: { status: 422, title: 'The signature carries a KeyValue (or a key retrieval) that is not the registered key; keys in the document are never trusted', retry: false },
+  EGIF_ERR_SIGNATURE_XADES: { status: 422, title: 'The XAdES-BES properties are missing, not signed, or name a signing certificate other than the one used', retry: false },
+  EGIF_ERR_SIGNATURE_HIDDEN_MARKUP: { status: 422, title: 'A comment, processing instruction or element sits inside a signature value (DigestValue, SignatureValue, certificate)', retry: false },
+  EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION: { status: 422, title: 'A processing instruction sits inside signed content, where it would change what parsers read', retry: false },
 
   // --- JWS (detached sender signatures, receipts, seals) -------------------------------------
   EGIF_ERR_JWS_MALFORMED: { status: 422, title: 'The JWS is not a well-formed compact or detached JWS', retry: false },
