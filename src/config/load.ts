@@ -14,7 +14,7 @@ export interface ConfigEnv {
 }
 
 function compileValidator () {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true })
   return ajv.compile(configSchema)
 }
 
@@ -76,7 +76,9 @@ export function resolveConfig (raw: unknown, file: string, env: ConfigEnv = proc
   const data = structuredClone(raw ?? {}) as Record<string, unknown>
   if (!validate(data)) {
     const errors = (validate.errors ?? []).slice(0, 10).map((e) => {
-      const line = lineOfPath?.(e.instancePath)
+      // Point at the offending key itself when there is one.
+      const at = e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath
+      const line = lineOfPath?.(at)
       return `  ${line !== undefined ? `line ${line}, ` : ''}${describe(e)}`
     })
     throw new HubError('EGIF_ERR_CONFIG_INVALID', `${file}: the configuration is invalid:\n${errors.join('\n')}`, { file })

@@ -1,0 +1,103 @@
+import type { Test } from 'tap'
+import type { DeliveryJob, DeliveryQueue } from '../../src/queue/queue.js'
+
+/**
+ * The contract every DeliveryQueue driver passes (embedded, BullMQ). Each driver's test file calls
+ * this with a factory that makes a fresh, empty queue.
+ */
+export function queueContract (t: Test, make: () => Promise<DeliveryQueue>): void {
+  const job = (n: number, attempt = 1): DeliveryJob => ({ sender: 'TH-A', messageId: `m${n}`, attempt, digest: `sha256:${n}` })
+
+  t.test('hands every added job to the handler once', async (t) => {
+    const q = await make()
+    const seen: string[] = []
+    let resolveAll: () => void
+    const all = new Promise<void>((resolve) => { resolveAll = resolve })
+    q.process(async (j) => {
+      seen.push(j.messageId)
+      if (seen.length === 50) resolveAll()
+    }, 4)
+    for (let n = 0; n < 50; n++) await q.add(job(n))
+    await all
+    await q.close()
+    t.same([...seen].sort(), Array.from({ length: 50 }, (_, n) => `m${n}`).sort())
+  })
+
+  t.test('adding the same job while it is pending is a no-op; other content is refused', async (t) => {
+    const q = await make()
+    await q.add(job(1), { delayMs: 200 })
+    await q.add(job(1), { delayMs: 200 })
+    await t.rejects(q.add({ ...job(1), digest: 'sha256:other' }, { delayMs: 200 }), 'a reused job id with another digest is never silently dropped')
+    const seen: string[] = []
+    q.process(async (j) => { seen.push(j.messageId) }, 2)
+    await new Promise((r) => setTimeout(r, 600))
+    await q.close()
+    t.same(seen, ['m1'], 'handled once')
+  })
+
+  t.test('a delayed job is not handed out before its delay', async (t) => {
+    const q = await make()
+    const seen: Array<{ id: string, at: number }> = []
+    q.process(async (j) => { seen.push({ id: j.messageId, at: Date.now() }) }, 2)
+    const start = Date.now()
+    await q.add(job(1), { delayMs: 300 })
+    await q.add(job(2))
+    await new Promise((r) => setTimeout(r, 700))
+    await q.close()
+    t.same(seen.map((s) => s.id), ['m2', 'm1'], 'the undelayed job first')
+    t.ok(seen[1].at - start >= 290, 'the delayed one after its delay')
+  })
+
+  t.test('concurrency is bounded', async (t) => {
+    const q = await make()
+    let running = 0
+    let peak = 0
+    let done = 0
+    let resolveAll: () => void
+    const all = new Promise<void>((resolve) => { resolveAll = resolve })
+    q.process(async () => {
+      running++
+      peak = Math.max(peak, running)
+      await new Promise((r) => setTimeout(r, 20))
+      running--
+      if (++done === 12) resolveAll()
+    }, 3)
+    for (let n = 0; n < 12; n++) await q.add(job(n))
+    await all
+    await q.close()
+    t.ok(peak <= 3, `at most 3 at once (saw ${peak})`)
+    t.ok(peak >= 2, 'and more than one')
+  })
+
+  t.test('close waits for running handlers', async (t) => {
+    const q = await make()
+    let finished = false
+    let started: () => void
+    const isStarted = new Promise<void>((resolve) => { started = resolve })
+    q.process(async () => {
+      started()
+      await new Promise((r) => setTimeout(r, 150))
+      finished = true
+    }, 1)
+    await q.add(job(1))
+    await isStarted
+    await q.close()
+    t.ok(finished, 'the running handler finished before close resolved')
+  })
+
+  t.test('the next attempt of a handled job can be added', async (t) => {
+    const q = await make()
+    const seen: number[] = []
+    let resolveAll: () => void
+    const all = new Promise<void>((resolve) => { resolveAll = resolve })
+    q.process(async (j) => {
+      seen.push(j.attempt)
+      if (j.attempt < 3) await q.add({ ...j, attempt: j.attempt + 1 }, { delayMs: 10 })
+      else resolveAll()
+    }, 1)
+    await q.add(job(7))
+    await all
+    await q.close()
+    t.same(seen, [1, 2, 3])
+  })
+}

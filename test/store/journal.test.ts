@@ -1,0 +1,98 @@
+import t from 'tap'
+import { appendFileSync, readdirSync, statSync, truncateSync, writeFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Journal, type JournalEntry } from '../../src/store/journal.js'
+import { tmpDir } from '../helpers/tmp.js'
+
+type H = { n: number }
+
+async function replay (dir: string, opts = {}): Promise<{ j: Journal<H>, entries: Array<JournalEntry<H>> }> {
+  const entries: Array<JournalEntry<H>> = []
+  const j = await Journal.open<H>(dir, (e) => { entries.push(e) }, opts)
+  return { j, entries }
+}
+
+t.test('appends survive a reopen, in order, with their payloads', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir)
+  const locs = await Promise.all([1, 2, 3].map((n) => j.append({ n }, n === 2 ? undefined : Buffer.from(`body-${n}`))))
+  t.equal(locs[1], null, 'no payload, no location')
+  await j.close()
+  const again = await replay(dir)
+  t.same(again.entries.map((e) => e.header.n), [1, 2, 3])
+  t.equal(again.j.read(again.entries[0].payload!).toString(), 'body-1')
+  t.equal(again.j.read(again.entries[2].payload!).toString(), 'body-3')
+  t.equal(again.j.read(locs[2]!).toString(), 'body-3', 'the location given at append time reads the same bytes')
+  await again.j.close()
+})
+
+t.test('a torn tail is cut at the last whole frame and appends continue after it', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir)
+  await j.append({ n: 1 }, Buffer.from('one'))
+  await j.append({ n: 2 }, Buffer.from('two'))
+  await j.close()
+  const seg = join(dir, readdirSync(dir)[0])
+  const whole = statSync(seg).size
+  truncateSync(seg, whole - 3)
+  const a = await replay(dir)
+  t.same(a.entries.map((e) => e.header.n), [1], 'the torn record is dropped, the earlier one kept')
+  await a.j.append({ n: 3 }, Buffer.from('three'))
+  await a.j.close()
+  const b = await replay(dir)
+  t.same(b.entries.map((e) => e.header.n), [1, 3])
+  t.equal(b.j.read(b.entries[1].payload!).toString(), 'three')
+  await b.j.close()
+})
+
+t.test('garbage appended after the last frame is dropped', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir)
+  await j.append({ n: 1 })
+  await j.close()
+  appendFileSync(join(dir, readdirSync(dir)[0]), Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 0, 0, 0, 2, 123]))
+  const a = await replay(dir)
+  t.same(a.entries.map((e) => e.header.n), [1])
+  await a.j.close()
+})
+
+t.test('a flipped bit in a frame fails its checksum', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir)
+  await j.append({ n: 1 }, Buffer.from('aaaa'))
+  await j.append({ n: 2 }, Buffer.from('bbbb'))
+  await j.close()
+  const seg = join(dir, readdirSync(dir)[0])
+  const bytes = readFileSync(seg)
+  bytes[bytes.length - 2] ^= 0x01
+  writeFileSync(seg, bytes)
+  const a = await replay(dir)
+  t.same(a.entries.map((e) => e.header.n), [1], 'the damaged last record is not replayed')
+  await a.j.close()
+})
+
+t.test('segments rotate and a corrupt older segment refuses to open', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir, { segmentBytes: 200 })
+  for (let n = 0; n < 20; n++) await j.append({ n }, Buffer.alloc(50, n))
+  await j.close()
+  const segs = readdirSync(dir).sort()
+  t.ok(segs.length > 2, `rotated into ${segs.length} segments`)
+  const a = await replay(dir, { segmentBytes: 200 })
+  t.same(a.entries.map((e) => e.header.n), [...Array(20).keys()])
+  t.same([...a.j.read(a.entries[7].payload!)], [...Buffer.alloc(50, 7)])
+  await a.j.close()
+  truncateSync(join(dir, segs[0]), statSync(join(dir, segs[0])).size - 1)
+  await t.rejects(replay(dir), { code: 'EGIF_ERR_STORAGE_UNAVAILABLE' })
+})
+
+t.test('concurrent appends share flushes and all resolve', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir)
+  await Promise.all(Array.from({ length: 500 }, (_, n) => j.append({ n }, Buffer.from(String(n)))))
+  await j.close()
+  const a = await replay(dir)
+  t.equal(a.entries.length, 500)
+  t.same(a.entries.map((e) => e.header.n), [...Array(500).keys()], 'order kept')
+  await a.j.close()
+})
