@@ -50,14 +50,16 @@ function readFile (path: string, what: string): Buffer {
 function privateKeyFromPem (pem: string, passphrase: string | undefined): KeyObject {
   const block = PRIVATE_PEM.exec(pem)
   if (block === null) throw new HubError('EGIF_ERR_KEY_FORMAT', 'no PEM private key block (BEGIN PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY)')
+  // Decided from the PEM itself: OpenSSL's errors for a missing or wrong passphrase vary by version.
+  const encrypted = block[1] === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block[0])
+  if (encrypted && passphrase === undefined) {
+    throw new HubError('EGIF_ERR_KEY_PASSPHRASE', 'the PEM key is encrypted and no passphrase was given')
+  }
   try {
     return createPrivateKey({ key: block[0], format: 'pem', passphrase })
   } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (e.code === 'ERR_MISSING_PASSPHRASE' || /bad decrypt|passphrase/i.test(e.message)) {
-      throw new HubError('EGIF_ERR_KEY_PASSPHRASE', passphrase === undefined ? 'the PEM key is encrypted and no passphrase was given' : 'the passphrase of the PEM key is wrong')
-    }
-    throw new HubError('EGIF_ERR_KEY_FORMAT', `the PEM private key cannot be read: ${e.message}`)
+    if (encrypted) throw new HubError('EGIF_ERR_KEY_PASSPHRASE', 'the PEM key cannot be decrypted: the passphrase is wrong')
+    throw new HubError('EGIF_ERR_KEY_FORMAT', `the PEM private key cannot be read: ${(err as Error).message}`)
   }
 }
 
