@@ -1,0 +1,55 @@
+import { HubError } from '../../errors.js'
+import { DSIG_NS } from './algorithms.js'
+import {
+  ELEMENT, PI, attributeValue, firstAttribute, firstChild, localName, namespaceUri, nextSibling, nodeType,
+  parentNode, type NodePtr
+} from './native.js'
+
+/** What one pass over the whole document finds that the signature profile cares about. */
+export interface DocumentScan {
+  signatures: NodePtr[]
+  signedInfos: number
+  /** Every Id-like attribute value (Id, ID, id in any namespace) and its element. */
+  ids: Map<string, NodePtr>
+}
+
+function isIdName (name: string): boolean {
+  return name === 'Id' || name === 'ID' || name === 'id'
+}
+
+/**
+ * Walks every node once. Refuses, wherever they are, duplicate Ids (a second element with the
+ * signed Id is how most wrapping attacks make a verifier and the business reader look at different
+ * elements) and processing instructions (a PI inside signed text passes canonicalization while a
+ * parser reads a different value).
+ */
+export function scanDocument (docPtr: number): DocumentScan {
+  const scan: DocumentScan = { signatures: [], signedInfos: 0, ids: new Map() }
+  let n = firstChild(docPtr)
+  while (n !== 0) {
+    const t = nodeType(n)
+    if (t === ELEMENT) {
+      const name = localName(n)
+      if ((name === 'Signature' || name === 'SignedInfo') && namespaceUri(n) === DSIG_NS) {
+        if (name === 'Signature') scan.signatures.push(n)
+        else scan.signedInfos++
+      }
+      for (let a = firstAttribute(n); a !== 0; a = nextSibling(a)) {
+        if (!isIdName(localName(a))) continue
+        const value = attributeValue(a)
+        if (scan.ids.has(value)) throw new HubError('EGIF_ERR_SIGNATURE_DUPLICATE_ID', `two elements carry the Id "${value}"`)
+        scan.ids.set(value, n)
+      }
+      const child = firstChild(n)
+      if (child !== 0) { n = child; continue }
+    } else if (t === PI) {
+      throw new HubError('EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION', `processing instruction <?${localName(n)}?> in a signed document`)
+    }
+    while (n !== 0 && nextSibling(n) === 0) {
+      n = parentNode(n)
+      if (n === docPtr) n = 0
+    }
+    if (n !== 0) n = nextSibling(n)
+  }
+  return scan
+}
