@@ -118,6 +118,12 @@ export function splitCompact (jws: unknown, maxLength: number): [string, string,
   if (parts.length !== 3) {
     throw new HubError('EGIF_ERR_JWS_MALFORMED', `a compact JWS has three dot-separated parts, this one has ${parts.length}`)
   }
-  if (parts[0] === '' || parts[2] === '') throw new HubError('EGIF_ERR_JWS_MALFORMED', 'the JWS header or signature is empty')
+  if (parts[0] === '') throw new HubError('EGIF_ERR_JWS_MALFORMED', 'the JWS header is empty')
   return parts as [string, string, string]
+}
+
+/** Decodes the signature segment, which must not be empty (checked after the header, so `alg: none` is named as such). */
+export function decodeSignature (segment: string): Buffer {
+  if (segment === '') throw new HubError('EGIF_ERR_JWS_MALFORMED', 'the JWS signature is empty')
+  return decodeSegment(segment, 'signature')
 }

@@ -3,7 +3,7 @@ import { HubError, isHubError } from '../errors.js'
 import type { HubKey } from './hub-key.js'
 import { importPublicJwk, type Jwks } from './jwk.js'
 import { keyFitsAlgorithm, signatureShapeProblem, signBytes, verifyBytes, type JwsAlgorithm } from './jws-algorithms.js'
-import { decodeJsonObject, decodeSegment, parseProtectedHeader, splitCompact, type JwsHeader } from './jws-header.js'
+import { decodeJsonObject, decodeSignature, parseProtectedHeader, splitCompact, type JwsHeader } from './jws-header.js'
 import { certificatesValidAt, checkPresentedCertificate, type ParticipantTrust, type TrustPath } from './trust.js'
 
 /** A public key a compact JWS may be verified with; a `HubKey` is one. */
@@ -65,7 +65,7 @@ export function verifyCompact (jws: string, keys: readonly VerificationKey[] | J
   const [h, p, s] = splitCompact(jws, MAX_COMPACT)
   const header = parseProtectedHeader(h, NOTHING_UNDERSTOOD)
   const payload = decodeJsonObject(p, 'payload')
-  const signature = decodeSegment(s, 'signature')
+  const signature = decodeSignature(s)
 
   const all = Array.isArray(keys) ? keys as readonly VerificationKey[] : keysFromJwks(keys as Jwks)
   const named = header.kid === undefined ? all : all.filter((k) => k.kid === header.kid)
@@ -183,7 +183,7 @@ export function verifyDetached (jws: string, body: Uint8Array, opts: DetachedVer
   const [h, p, s] = splitCompact(jws, MAX_DETACHED)
   if (p !== '') throw new HubError('EGIF_ERR_JWS_MALFORMED', 'EGIF-Signature must be a detached JWS (header..signature), not one that carries a payload')
   const header = parseProtectedHeader(h, DETACHED_UNDERSTOOD)
-  const signature = decodeSegment(s, 'signature')
+  const signature = decodeSignature(s)
   const b64 = header.b64 !== false
 
   const candidates = candidateKeys(header, opts.trust, opts.at)
