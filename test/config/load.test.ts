@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
@@ -19,7 +19,7 @@ routes:
   - { from: TH-A, to: TH-B, types: [gov-letter] }
 `
 
-function write (t: Parameters<Parameters<typeof t.test>[1]>[0], text: string, name = 'hub.yaml'): string {
+function write (t: Test, text: string, name = 'hub.yaml'): string {
   const dir = tmpDir(t)
   const file = join(dir, name)
   writeFileSync(file, text)
