@@ -73,8 +73,8 @@ export const ERRORS = {
   EGIF_ERR_SIGNATURE_DIGEST_MISMATCH: { status: 422, title: 'A reference digest does not match the signed content: the document was changed after signing', retry: false },
   EGIF_ERR_SIGNATURE_KEY_IN_DOCUMENT: { status: 422, title: 'The signature carries a KeyValue (or a key retrieval) that is not the registered key; keys in the document are never trusted', retry: false },
   EGIF_ERR_SIGNATURE_XADES: { status: 422, title: 'The XAdES-BES properties are missing, not signed, or name a signing certificate other than the one used', retry: false },
-  EGIF_ERR_SIGNATURE_HIDDEN_MARKUP: { status: 422, title: 'A comment, processing instruction or element sits inside a signature value (DigestValue, SignatureValue, certificate)', retry: false },
-  EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION: { status: 422, title: 'A processing instruction sits inside signed content, where it would change what parsers read', retry: false },
+  EGIF_ERR_SIGNATURE_HIDDEN_MARKUP: { status: 422, title: 'A comment or processing instruction sits inside a signature value (DigestValue, SignatureValue, certificate) or splits signed text', retry: false },
+  EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION: { status: 422, title: 'A processing instruction splits the text of a signed element, where it changes what parsers read', retry: false },
 
   // --- JWS (detached sender signatures, receipts, seals) -------------------------------------
   EGIF_ERR_JWS_MALFORMED: { status: 422, title: 'The JWS is not a well-formed compact or detached JWS', retry: false },

@@ -6,10 +6,12 @@ import { documentPointer, type NodePtr } from './native.js'
 /**
  * Canonicalization of a document node-set with libxml2's `xmlC14NExecute`, for the two node-sets an
  * XML signature needs: the whole document minus one subtree (a same-document reference with the
- * enveloped-signature transform) and one subtree alone (SignedInfo, SignedProperties).
+ * enveloped-signature transform), the root minus one subtree (`#id` of the root, enveloped) and one
+ * subtree alone (SignedInfo, SignedProperties).
  *
  * libxml2 asks a visibility callback about every node it meets, parents before children; the
- * callback here compares pointers and keeps one Set, so it allocates nothing per node.
+ * callback here compares pointers and remembers only the nodes that switch visibility, so it
+ * allocates next to nothing per node.
  */
 
 /** Receives canonical octets as libxml2 produces them; the chunk is only valid during the call. */
@@ -18,11 +20,15 @@ export interface OctetSink {
 }
 
 interface Selection {
-  /** 'exclude': everything but the subtree at `root`; 'only': the subtree at `root` alone. */
-  mode: 'exclude' | 'only'
-  root: NodePtr
-  /** Nodes decided so far whose children share their fate (invisible for exclude, visible for only). */
-  marked: Set<number>
+  /** The subtree to canonicalize; 0: the whole document. */
+  include: NodePtr
+  /** A subtree left out (the enveloped Signature); 0: none. */
+  exclude: NodePtr
+  /**
+   * Nodes whose visibility differs from the default (visible for a whole document, invisible for
+   * a subtree), so their descendants inherit it; libxml2 always asks about parents first.
+   */
+  marked: Map<number, number>
 }
 
 /** Runtime exports of libxml2-wasm's internal module that its typings leave out. */
@@ -44,18 +50,13 @@ function callbackPointer (): number {
   if (visibleCallback === 0) {
     visibleCallback = addFunction((index: number, node: number, parent: number): number => {
       const sel = selections[index]!
-      if (sel.mode === 'exclude') {
-        if (node === sel.root || (parent !== 0 && sel.marked.has(parent))) {
-          sel.marked.add(node)
-          return 0
-        }
-        return 1
-      }
-      if (node === sel.root || (parent !== 0 && sel.marked.has(parent))) {
-        sel.marked.add(node)
-        return 1
-      }
-      return 0
+      const fallback = sel.include === 0 ? 1 : 0
+      let visible: number
+      if (node === sel.exclude) visible = 0
+      else if (node === sel.include) visible = 1
+      else visible = (parent !== 0 ? sel.marked.get(parent) : undefined) ?? fallback
+      if (visible !== fallback) sel.marked.set(node, visible)
+      return visible
     }, 'iiii')
   }
   return visibleCallback
@@ -86,14 +87,22 @@ function prefixArray (prefixes: readonly string[]): number {
   return internals.allocCStringArray([...prefixes])
 }
 
+/**
+ * Canonicalizes the subtree at `include` (0: the whole document, with its prolog and epilog) without
+ * the subtree at `exclude` (0: nothing left out).
+ */
+export function canonicalize (doc: XmlDocument, include: NodePtr, exclude: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
+  run(doc, { include, exclude, marked: new Map() }, method, sink, prefixes)
+}
+
 /** Canonicalizes the document without the subtree at `excluded` (0: nothing excluded). */
 export function canonicalizeDocumentExcept (doc: XmlDocument, excluded: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
-  run(doc, { mode: 'exclude', root: excluded, marked: new Set() }, method, sink, prefixes)
+  canonicalize(doc, 0, excluded, method, sink, prefixes)
 }
 
 /** Canonicalizes the subtree at `root` (with the namespace context its ancestors give it). */
 export function canonicalizeSubtree (doc: XmlDocument, root: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
-  run(doc, { mode: 'only', root, marked: new Set() }, method, sink, prefixes)
+  canonicalize(doc, root, 0, method, sink, prefixes)
 }
 
 /** Collects canonical octets into one Buffer. */

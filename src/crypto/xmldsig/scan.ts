@@ -1,8 +1,8 @@
 import { HubError } from '../../errors.js'
 import { DSIG_NS } from './algorithms.js'
 import {
-  ELEMENT, PI, attributeValue, firstAttribute, firstChild, localName, namespaceUri, nextSibling, nodeType,
-  parentNode, type NodePtr
+  COMMENT, ELEMENT, PI, attributeValue, firstAttribute, firstChild, localName, namespaceUri, nextSibling, nodeType,
+  parentNode, textContent, type NodePtr
 } from './native.js'
 
 /** What one pass over the whole document finds that the signature profile cares about. */
@@ -13,6 +13,18 @@ export interface DocumentScan {
   ids: Map<string, NodePtr>
 }
 
+const TEXT = 3
+const CDATA = 4
+
+/** True when a non-blank text node shares the parent with `n`, i.e. `n` sits inside a value. */
+function splitsText (n: NodePtr): boolean {
+  for (let c = firstChild(parentNode(n)); c !== 0; c = nextSibling(c)) {
+    const t = nodeType(c)
+    if ((t === TEXT || t === CDATA) && textContent(c).trim() !== '') return true
+  }
+  return false
+}
+
 function isIdName (name: string): boolean {
   return name === 'Id' || name === 'ID' || name === 'id'
 }
@@ -20,8 +32,9 @@ function isIdName (name: string): boolean {
 /**
  * Walks every node once. Refuses, wherever they are, duplicate Ids (a second element with the
  * signed Id is how most wrapping attacks make a verifier and the business reader look at different
- * elements) and processing instructions (a PI inside signed text passes canonicalization while a
- * parser reads a different value).
+ * elements) and processing instructions or comments inside text (`<Amount>100<?x?>0</Amount>`: the
+ * signature covers one reading, a parser that stops at the first text node takes another). PIs and
+ * comments between elements (ETDA samples carry `<?xml-model?>`) change no value and are accepted.
  */
 export function scanDocument (docPtr: number): DocumentScan {
   const scan: DocumentScan = { signatures: [], signedInfos: 0, ids: new Map() }
@@ -42,8 +55,9 @@ export function scanDocument (docPtr: number): DocumentScan {
       }
       const child = firstChild(n)
       if (child !== 0) { n = child; continue }
-    } else if (t === PI) {
-      throw new HubError('EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION', `processing instruction <?${localName(n)}?> in a signed document`)
+    } else if ((t === PI || t === COMMENT) && parentNode(n) !== docPtr && splitsText(n)) {
+      if (t === PI) throw new HubError('EGIF_ERR_SIGNATURE_PROCESSING_INSTRUCTION', `processing instruction <?${localName(n)}?> inside the text of a signed element`)
+      throw new HubError('EGIF_ERR_SIGNATURE_HIDDEN_MARKUP', 'a comment inside the text of a signed element')
     }
     while (n !== 0 && nextSibling(n) === 0) {
       n = parentNode(n)
