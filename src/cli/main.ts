@@ -8,6 +8,11 @@ Commands:
   send        send documents to a participant through the hub
   validate    check documents offline against the registered document types
   inbox       list, fetch and acknowledge messages in your mailbox
+  keys        make a key and certificate (or CSR); make and hash API keys
+  sign        sign a document (XML-DSig / XAdES-BES, or a detached JWS for JSON)
+  verify      verify a signed document against given certificates
+  receipt     verify a receipt the hub signed (receipt verify)
+  seal        verify the EGIF-Seal of a delivery (seal verify)
 
 Run "egif <command> --help" for a command's options.
 `
@@ -18,7 +23,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).start,
   send: async () => (await import('./send.js')).send,
   validate: async () => (await import('./validate.js')).validate,
-  inbox: async () => (await import('./inbox.js')).inbox
+  inbox: async () => (await import('./inbox.js')).inbox,
+  keys: async () => (await import('./keys.js')).keys,
+  sign: async () => (await import('./sign.js')).sign,
+  verify: async () => (await import('./verify.js')).verify,
+  receipt: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('receipt', argv),
+  seal: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('seal', argv)
 }
 
 async function main (argv: string[]): Promise<number> {
