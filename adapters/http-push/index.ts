@@ -44,7 +44,7 @@ export default defineAdapter<HttpPushConfig>({
       res = await fetch(ctx.config.url, {
         method: 'POST',
         headers: { ...ctx.config.headers, ...routingHeaders(msg) },
-        body: msg.body,
+        body: msg.body as Uint8Array<ArrayBuffer>,
         signal: ctx.signal,
         redirect: 'manual'
       })

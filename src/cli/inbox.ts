@@ -49,7 +49,8 @@ export async function inbox (argv: string[]): Promise<number> {
   }
   if (action === 'fetch') {
     const body = Buffer.from(await res.arrayBuffer())
-    const meta = Object.fromEntries([...res.headers.entries()].filter(([k]) => k.startsWith('egif-') || k === 'content-type'))
+    const meta: Record<string, string> = {}
+    res.headers.forEach((v, k) => { if (k.startsWith('egif-') || k === 'content-type') meta[k] = v })
     if (values.out !== undefined) {
       writeFileSync(values.out as string, body)
       process.stdout.write(values.json === true ? JSON.stringify(meta) + '\n' : `${id!}: ${body.length} bytes written to ${String(values.out)} (${meta['egif-document-type']} from ${meta['egif-sender']}, ${meta['egif-digest']})\n`)

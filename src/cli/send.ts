@@ -75,7 +75,7 @@ export async function send (argv: string[]): Promise<number> {
     if (values.signature !== undefined) headers['egif-signature'] = values.signature as string
     let res: Response
     try {
-      res = await fetch(`${hub}/v1/messages`, { method: 'POST', headers, body })
+      res = await fetch(`${hub}/v1/messages`, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> })
     } catch (err) {
       unavailable++
       process.stderr.write(`${file}: cannot reach ${hub} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})\n`)

@@ -31,7 +31,8 @@ function outcome (label: string): { status: number, code?: RegExp } {
   if (label === 'reject: schema') return { status: 422, code: /^EGIF_ERR_SCHEMA_INVALID$/ }
   if (label.startsWith('reject: unknown document type')) return { status: 422, code: /^EGIF_ERR_TYPE_UNKNOWN$/ }
   if (label.startsWith('reject: unsupported version')) return { status: 422, code: /^EGIF_ERR_VERSION_UNSUPPORTED$/ }
-  if (label === 'reject: not well-formed') return { status: 400, code: /^EGIF_ERR_XML_MALFORMED$/ }
+  // Two root elements is one way of not being well-formed; it has its own, more precise code.
+  if (label === 'reject: not well-formed') return { status: 400, code: /^EGIF_ERR_XML_(MALFORMED|MULTIPLE_ROOTS)$/ }
   throw new Error(`unknown label ${label}`)
 }
 

@@ -104,7 +104,7 @@ t.test('types, versions and schemas', async (t) => {
     ['unknown root', { ...XML, 'egif-message-id': 'v-1' }, '<Other xmlns="urn:x"/>', 422, 'EGIF_ERR_TYPE_UNKNOWN'],
     ['unknown declared type', { ...XML, 'egif-document-type': 'nope', 'egif-message-id': 'v-2' }, NOTE(), 422, 'EGIF_ERR_TYPE_UNKNOWN'],
     ['declared type disagrees with the root', { ...XML, 'egif-document-type': 'test-order', 'egif-message-id': 'v-3' }, NOTE(), 422, 'EGIF_ERR_TYPE_MISMATCH'],
-    ['unsupported version', { ...XML, 'egif-message-id': 'v-4' }, NOTE().replace('version="1.0"', 'version="2.2"'), 422, 'EGIF_ERR_VERSION_UNSUPPORTED'],
+    ['unsupported version', { ...XML, 'egif-message-id': 'v-4' }, NOTE().replace('note:1" version="1.0"', 'note:1" version="2.2"'), 422, 'EGIF_ERR_VERSION_UNSUPPORTED'],
     ['header version disagrees', { ...XML, 'egif-document-version': '1.1', 'egif-message-id': 'v-5' }, NOTE(), 422, 'EGIF_ERR_VERSION_MISMATCH'],
     ['XSD invalid', { ...XML, 'egif-message-id': 'v-6' }, NOTE().replace('<Subject>Hello</Subject>', ''), 422, 'EGIF_ERR_SCHEMA_INVALID'],
     ['JSON Schema invalid', { ...JSON_H, 'egif-message-id': 'v-7' }, JSON.stringify({ schemaVersion: '1.0', orderId: 'x', amount: -1 }), 422, 'EGIF_ERR_SCHEMA_INVALID'],
@@ -117,10 +117,10 @@ t.test('types, versions and schemas', async (t) => {
   }
   const invalid = await app.inject(post(KEYS.A, NOTE().replace('<Subject>Hello</Subject>', ''), { ...XML, 'egif-message-id': 'v-9' }))
   t.match(invalid.json().errors, [{ line: Number, message: /Text|Subject/ }], 'schema errors are listed with their lines')
-  const noHeaderVersion = await app.inject(post(KEYS.A, NOTE().replace(' version="1.0"', ''), { ...XML, 'egif-message-id': 'v-10' }))
+  const noHeaderVersion = await app.inject(post(KEYS.A, NOTE().replace('note:1" version="1.0"', 'note:1"'), { ...XML, 'egif-message-id': 'v-10' }))
   t.equal(noHeaderVersion.statusCode, 202, 'a document without a version is read as the default version')
   t.equal(noHeaderVersion.json().documentVersion, '1.0')
-  const byHeader = await app.inject(post(KEYS.A, NOTE().replace(' version="1.0"', ''), { ...XML, 'egif-document-version': '1.1', 'egif-message-id': 'v-11' }))
+  const byHeader = await app.inject(post(KEYS.A, NOTE().replace('note:1" version="1.0"', 'note:1"'), { ...XML, 'egif-document-version': '1.1', 'egif-message-id': 'v-11' }))
   t.equal(byHeader.json().documentVersion, '1.1', 'or as the header says when the document does not')
 })
 
