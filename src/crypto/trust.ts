@@ -33,14 +33,39 @@ export function certificatesValidAt (trust: ParticipantTrust, at: Date): X509Cer
   return trust.certificates.filter((c) => validAt(c, at))
 }
 
-/** Parses an X.509 subject as node prints it (`CN=a\nO=b`), keeping the last value per field. */
+/**
+ * Parses an X.509 subject as node prints it (`CN=a\nO=b`, values escaped as in RFC 4514, e.g.
+ * `O=Hub Operator\, Ltd.`), keeping the last value per field.
+ */
 export function subjectFields (cert: X509Certificate): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of cert.subject.split('\n')) {
     const eq = line.indexOf('=')
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1)
+    if (eq > 0) out[line.slice(0, eq)] = unescapeDnValue(line.slice(eq + 1))
   }
   return out
+}
+
+/** Undoes RFC 4514 escaping: `\,` is a comma, `\E0\B8\81` the UTF-8 bytes of one character. */
+function unescapeDnValue (value: string): string {
+  if (!value.includes('\\')) return value
+  const bytes: number[] = []
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]
+    if (c === '\\' && i + 1 < value.length) {
+      const hex = value.slice(i + 1, i + 3)
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16))
+        i += 2
+        continue
+      }
+      i++
+      bytes.push(...Buffer.from(value[i], 'utf8'))
+      continue
+    }
+    bytes.push(...Buffer.from(c, 'utf8'))
+  }
+  return Buffer.from(bytes).toString('utf8')
 }
 
 function matchesBinding (cert: X509Certificate, binding: CaBinding, at: Date): boolean {
