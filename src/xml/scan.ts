@@ -44,7 +44,8 @@ const SPACE = [0x20, 0x09, 0x0a, 0x0d]
 const TEXT = table([[[LT], MARKUP], [[AMP], REF]])
 const ATTR_VALUE = table([[[LT], MARKUP], [[AMP], REF], [[0x22, 0x27], QUOTE]])
 const NAME = table([[[...SPACE, SLASH, GT, LT, EQ, 0x22, 0x27], END]])
-const IS_SPACE = table([[SPACE, 6]])
+const IS_SPACE = new Uint8Array(256)
+for (const c of SPACE) IS_SPACE[c] = 1
 
 function malformed (detail: string, at: number): HubError {
   return new HubError('EGIF_ERR_XML_MALFORMED', `${detail} (offset ${at})`, { offset: at })
