@@ -61,6 +61,9 @@ export class Hub {
   readonly worker: DeliveryWorker
   private accepting = true
   private readonly recipients = new Map<string, Recipient>()
+  private readonly inbound: Array<{ participant: string, adapter: Adapter<any>, config: Record<string, unknown> }> = []
+  private readonly inboundStop = new AbortController()
+  private readonly inboundRuns: Array<Promise<void>> = []
 
   private constructor (
     readonly config: HubConfig,
@@ -86,6 +89,14 @@ export class Hub {
     for (const p of participants.list()) {
       const name = p.delivery.mode === 'pull' ? 'mailbox' : p.delivery.adapter!
       this.recipients.set(p.id, adapters.resolve(name, p.delivery.mode === 'pull' ? {} : p.delivery.config, `${config.file}: participant ${p.id}`))
+    }
+    for (const p of config.participants) {
+      p.inbound.forEach((ib, i) => {
+        const where = `${config.file}: participant ${p.id}, inbound ${i}`
+        const resolved = adapters.resolve(ib.adapter, ib.config, where)
+        if (resolved.adapter.runInbound === undefined) throw new HubError('EGIF_ERR_ADAPTER_CONFIG', `${where}: adapter "${ib.adapter}" has no inbound side`)
+        this.inbound.push({ participant: p.id, ...resolved })
+      })
     }
     this.worker = new DeliveryWorker({
       store,
@@ -129,8 +140,40 @@ export class Hub {
     const hub = new Hub(config, log, types, participants, store, queue, keys, adapters)
     const resumed = await hub.worker.resume()
     hub.worker.start()
+    hub.startInbound()
     log.info({ messages: store.stats().messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
     return hub
+  }
+
+  /** Starts every configured inbound adapter; each submits through intake as its participant. */
+  private startInbound (): void {
+    for (const ib of this.inbound) {
+      const log = this.log.child({ adapter: ib.adapter.name, participant: ib.participant, direction: 'inbound' })
+      const run = ib.adapter.runInbound!({
+        config: ib.config,
+        log,
+        signal: this.inboundStop.signal,
+        participant: ib.participant,
+        submit: async (doc) => {
+          this.assertAccepting()
+          const r = doc.routing
+          const headers: Record<string, string> = {
+            'content-type': doc.contentType,
+            'egif-message-id': r.messageId,
+            'egif-sender': ib.participant,
+            'egif-receiver': r.receiver
+          }
+          if (r.documentType !== undefined) headers['egif-document-type'] = r.documentType
+          if (r.documentVersion !== undefined) headers['egif-document-version'] = r.documentVersion
+          if (r.conversationId !== undefined) headers['egif-conversation-id'] = r.conversationId
+          if (r.inReplyTo !== undefined) headers['egif-in-reply-to'] = r.inReplyTo
+          if (doc.signature !== undefined) headers['egif-signature'] = doc.signature
+          const result = await this.intake.submit({ principal: { id: ib.participant, role: 'participant', via: 'inbound-adapter' }, headers, body: doc.body, receivedAt: new Date() })
+          return { status: result.status, receipt: result.receipt }
+        }
+      }).catch((err: unknown) => { log.error({ err }, 'inbound adapter stopped with an error') })
+      this.inboundRuns.push(run)
+    }
   }
 
   /** Throws 503 once shutdown has begun, so a client sends elsewhere. */
@@ -154,8 +197,12 @@ export class Hub {
   /** Stops intake, lets running deliveries finish (bounded by the delivery timeout), closes the store. */
   async close (): Promise<void> {
     this.accepting = false
+    this.inboundStop.abort()
+    await Promise.all(this.inboundRuns)
     await this.queue.close()
     this.worker.stop()
+    const adapters = new Set([...this.recipients.values()].map((r) => r.adapter).concat(this.inbound.map((i) => i.adapter)))
+    for (const a of adapters) await a.close?.()
     await this.store.close()
     this.types.close()
   }

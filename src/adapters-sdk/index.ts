@@ -1,5 +1,5 @@
 export { defineAdapter } from './types.js'
-export type { Adapter, DeliveryContext, HubServices, RoutingHeader, StandardMessage } from './types.js'
+export type { Adapter, DeliveryContext, HubServices, InboundContext, InboundDocument, RoutingHeader, StandardMessage } from './types.js'
 export { PermanentDeliveryError, TransientDeliveryError } from './errors.js'
 export { routingHeaders } from './headers.js'
 export { DocumentSigner, type DocumentSignerOptions, type SignedDocument } from './signing.js'

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Receipt } from '../store/types.js'
 
 /** The routing header that travels with every document (DESIGN §1). */
 export interface RoutingHeader {
@@ -41,6 +42,38 @@ export interface HubServices {
   putInMailbox: (msg: StandardMessage) => Promise<void>
 }
 
+/** A standard document an inbound adapter hands to the hub, as the participant it speaks for. */
+export interface InboundDocument {
+  routing: {
+    messageId: string
+    receiver: string
+    documentType?: string
+    documentVersion?: string
+    conversationId?: string
+    inReplyTo?: string
+  }
+  contentType: string
+  body: Buffer
+  /** Detached JWS for `EGIF-Signature` (JSON), e.g. from `DocumentSigner`. */
+  signature?: string
+}
+
+/** What an inbound adapter gets while it runs. */
+export interface InboundContext<Config> {
+  config: Config
+  log: Logger
+  /** Aborted when the hub shuts down: stop polling or watching and return. */
+  signal: AbortSignal
+  /** The participant whose legacy system this adapter reads. */
+  participant: string
+  /**
+   * Sends a document through the hub's full intake (validation, signature policy, routes) as the
+   * participant. Resolves with the receipt (202 new, 200 exact duplicate); throws the intake's
+   * HubError (with `code` and `status`) when the hub refuses it.
+   */
+  submit: (doc: InboundDocument) => Promise<{ status: 200 | 202, receipt: Receipt }>
+}
+
 /**
  * An adapter connects one kind of legacy system to the hub. It declares what it needs (`configSchema`,
  * validated when a participant's configuration is loaded) apart from what it does (`deliver`), and keeps
@@ -62,6 +95,11 @@ export interface Adapter<Config = Record<string, unknown>, Legacy = unknown> {
    * later or `PermanentDeliveryError` to dead-letter.
    */
   deliver: (msg: StandardMessage, ctx: DeliveryContext<Config>) => Promise<void>
+  /**
+   * Inbound: runs while the hub runs (configured under a participant's `inbound`), reading the
+   * legacy system's output and handing each document to `ctx.submit`. Return when `ctx.signal` aborts.
+   */
+  runInbound?: (ctx: InboundContext<Config>) => Promise<void>
   /** Releases what the adapter holds (connections, timers) at shutdown. */
   close?: () => Promise<void>
 }

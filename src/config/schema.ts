@@ -180,6 +180,20 @@ export const configSchema = {
               }
             }
           },
+          inbound: {
+            type: 'array',
+            default: [],
+            description: 'Inbound adapters that read this participant\'s legacy system and send what it produces through the hub as this participant.',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['adapter'],
+              properties: {
+                adapter: { type: 'string' },
+                config: { type: 'object', default: {} }
+              }
+            }
+          },
           delivery: {
             type: 'object',
             additionalProperties: false,

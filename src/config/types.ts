@@ -71,6 +71,7 @@ export interface ParticipantConfig {
   signingCertificates: string[]
   signingAuthorities: Array<{ caFile: string, subject: Record<string, string> }>
   delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown> }
+  inbound: Array<{ adapter: string, config: Record<string, unknown> }>
 }
 
 export type Selector = string | string[]

@@ -10,7 +10,7 @@ export type Role = 'participant' | 'auditor'
 export interface Principal {
   id: string
   role: Role
-  via: 'api-key' | 'client-certificate'
+  via: 'api-key' | 'client-certificate' | 'inbound-adapter'
 }
 
 export interface Participant {
