@@ -234,8 +234,8 @@ class JsonParser {
 
 function digits (s: string, q: number): number {
   for (;;) {
-    const c = s.charCodeAt(q)
-    if (c < 0x30 || c > 0x39) return q
+    const c = s.charCodeAt(q) // NaN past the end, which is not a digit either
+    if (!(c >= 0x30 && c <= 0x39)) return q
     q++
   }
 }
