@@ -104,6 +104,8 @@ export const ERRORS = {
   // --- Delivery and adapters -------------------------------------------------------------------
   EGIF_ERR_ADAPTER_UNKNOWN: { status: 500, title: 'The configuration names an adapter that is not installed', retry: false },
   EGIF_ERR_ADAPTER_CONFIG: { status: 500, title: 'An adapter configuration does not match the adapter\'s schema', retry: false },
+  EGIF_ERR_ADAPTER_MAPPING: { status: 422, title: 'A legacy record or document does not fit the adapter\'s field mapping (a required field is missing or has the wrong type)', retry: false },
+  EGIF_ERR_ADAPTER_PROTOCOL: { status: 502, title: 'The legacy system answered outside its protocol (not SOAP, no acknowledgement, an answer to another request); it will be retried', retry: true },
   EGIF_ERR_DELIVERY_TRANSIENT: { status: 502, title: 'Delivery failed for a reason that may pass; it will be retried', retry: true },
   EGIF_ERR_DELIVERY_PERMANENT: { status: 502, title: 'Delivery was refused by the recipient; the message is dead-lettered', retry: false },
   EGIF_ERR_DELIVERY_TIMEOUT: { status: 504, title: 'The recipient did not answer in time; it will be retried', retry: true },

@@ -6,7 +6,8 @@ import { HubError } from './errors.js'
 import type { HubConfig, HubKeyConfig } from './config/types.js'
 import { DocumentTypeRegistry } from './registry/document-types.js'
 import { ParticipantRegistry, RouteTable } from './registry/participants.js'
-import { MessageStore } from './store/message-store.js'
+import { JournalStore } from './store/journal-store.js'
+import type { MessageStore } from './store/store.js'
 import type { JournalRecord } from './store/types.js'
 import { EmbeddedQueue } from './queue/embedded.js'
 import type { DeliveryQueue } from './queue/queue.js'
@@ -135,13 +136,13 @@ export class Hub {
     for (const a of opts.adapters ?? []) adapters.register(a)
     mkdirSync(config.hub.dataDir, { recursive: true })
     const keys = hubKeyRing(config)
-    const store = await MessageStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
+    const store = await JournalStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
     const queue = new EmbeddedQueue()
     const hub = new Hub(config, log, types, participants, store, queue, keys, adapters)
     const resumed = await hub.worker.resume()
     hub.worker.start()
     hub.startInbound()
-    log.info({ messages: store.stats().messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
+    log.info({ messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
     return hub
   }
 

@@ -3,3 +3,8 @@ export type { Adapter, DeliveryContext, HubServices, InboundContext, InboundDocu
 export { PermanentDeliveryError, TransientDeliveryError } from './errors.js'
 export { routingHeaders } from './headers.js'
 export { DocumentSigner, type DocumentSignerOptions, type SignedDocument } from './signing.js'
+export { signingConfigSchema, signerFromConfig, type SigningConfig } from './signing-config.js'
+export { applyMapping, fieldMappingSchema, getPath, setPath, type FieldMapping, type FieldSource } from './mapping.js'
+export { sleep } from './abort.js'
+export { fetchForDelivery, httpOutcome, parseRetryAfter, throwForStatus } from './http.js'
+export { submitDocument, submitFailure, type SubmitFailure } from './inbound.js'

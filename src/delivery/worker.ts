@@ -3,7 +3,7 @@ import type { Adapter, HubServices, StandardMessage } from '../adapters-sdk/type
 import { PermanentDeliveryError, TransientDeliveryError } from '../adapters-sdk/errors.js'
 import type { DeliveryConfig } from '../config/types.js'
 import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
-import type { MessageStore } from '../store/message-store.js'
+import type { MessageStore } from '../store/store.js'
 import type { Receipt, StoredMessage } from '../store/types.js'
 import { backoffDelay } from './backoff.js'
 import type { HubSigner } from './signer.js'
@@ -43,7 +43,7 @@ export class DeliveryWorker {
   /** Messages the pull recipients find in their mailbox. */
   readonly services: HubServices = {
     putInMailbox: async (msg) => {
-      const m = this.deps.store.get(msg.routing.sender, msg.routing.messageId)
+      const m = await this.deps.store.get(msg.routing.sender, msg.routing.messageId)
       if (m === undefined || m.state === 'in-mailbox' || m.state === 'acked') return
       await this.deps.store.addEvent(m.sender, m.messageId, { type: 'in-mailbox', at: this.now().toISOString(), attempt: msg.attempt })
     }
@@ -51,7 +51,7 @@ export class DeliveryWorker {
 
   /** Adds a job for every message not yet delivered (at start, after a crash or a restart). */
   async resume (): Promise<number> {
-    const pending = this.deps.store.undelivered()
+    const pending = await this.deps.store.undelivered()
     const now = this.now().getTime()
     for (const m of pending) {
       const last = m.events[m.events.length - 1]
@@ -65,7 +65,7 @@ export class DeliveryWorker {
     await this.deps.queue.add({ sender: m.sender, messageId: m.messageId, attempt: m.attempts + 1, digest: m.digest })
   }
 
-  standardMessage (m: StoredMessage, attempt: number): StandardMessage {
+  async standardMessage (m: StoredMessage, attempt: number): Promise<StandardMessage> {
     return {
       routing: {
         messageId: m.messageId,
@@ -77,7 +77,7 @@ export class DeliveryWorker {
         ...(m.inReplyTo !== undefined ? { inReplyTo: m.inReplyTo } : {})
       },
       contentType: m.contentType,
-      body: this.deps.store.bodyOf(m),
+      body: await this.deps.store.bodyOf(m),
       digest: m.digest,
       seal: m.seal,
       acceptedAt: m.receivedAt,
@@ -94,14 +94,14 @@ export class DeliveryWorker {
 
   private async handle (job: DeliveryJob): Promise<void> {
     const { store, log, config } = this.deps
-    const m = store.get(job.sender, job.messageId)
+    const m = await store.get(job.sender, job.messageId)
     // Already settled (a duplicate job after a restart, or an operator action): nothing to do.
     if (m === undefined || m.state !== 'queued') return
     const attempt = job.attempt
     const { adapter, config: adapterConfig } = this.deps.recipientOf(m.receiver)
     const timeout = AbortSignal.timeout(config.timeoutMs)
     const signal = AbortSignal.any([timeout, this.abort.signal])
-    const msg = this.standardMessage(m, attempt)
+    const msg = await this.standardMessage(m, attempt)
     try {
       await adapter.deliver(msg, { config: adapterConfig, log: log.child({ messageId: m.messageId, receiver: m.receiver, attempt }), signal, services: this.services })
     } catch (err) {

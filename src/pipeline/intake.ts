@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { HubError } from '../errors.js'
 import type { DocumentTypeRegistry } from '../registry/document-types.js'
 import type { ParticipantRegistry, RouteTable } from '../registry/participants.js'
-import type { MessageStore } from '../store/message-store.js'
+import type { MessageStore } from '../store/store.js'
 import type { MessageMeta, Receipt, StoredMessage } from '../store/types.js'
 import type { HubSigner } from '../delivery/signer.js'
 import type { IntakeRequest, IntakeState } from './context.js'
@@ -55,7 +55,7 @@ export class Intake {
     const format = mediaFormat(header(req, 'content-type'))
     const digest = sha256Digest(req.body)
 
-    const earlier = deps.store.get(routing.sender, routing.messageId)
+    const earlier = await deps.store.get(routing.sender, routing.messageId)
     if (earlier !== undefined) {
       if (earlier.digest !== digest) {
         throw new HubError('EGIF_ERR_IDEMPOTENCY_CONFLICT', `message id ${routing.messageId} was accepted at ${earlier.receivedAt} with other bytes`, { originalDigest: earlier.digest })

@@ -94,7 +94,7 @@ t.test('receipt verify and seal verify against the hub\'s published keys', async
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C', 'egif-message-id': 'rv-1' }) })
   t.equal(res.statusCode, 202)
-  await until(() => hub.store.get('TH-A', 'rv-1')?.state === 'delivered', 'delivery')
+  await until(async () => (await hub.store.get('TH-A', 'rv-1'))?.state === 'delivered', 'delivery')
   const receiptFile = join(dir, 'receipt.json')
   writeFileSync(receiptFile, res.body)
   const byUrl = await egif(['receipt', 'verify', receiptFile, '--jwks', `${url}/.well-known/jwks.json`])

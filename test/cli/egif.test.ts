@@ -87,7 +87,7 @@ t.test('send, then inbox list, fetch and ack', async (t) => {
   t.match(twice.out, /already accepted as fixed-1/)
   t.equal((await egif(['send', join(dir, 'a.json'), '--to', 'TH-B', '--as', 'TH-A', '--hub', url])).code, 2, 'no key is a usage error')
 
-  await until(() => hub.store.inbox('TH-B').length === 3, 'three in the mailbox')
+  await until(async () => (await hub.store.inbox('TH-B')).messages.length === 3, 'three in the mailbox')
   const list = await egif(['inbox', 'list', '--hub', url, '--key', KEYS.B])
   t.equal(list.code, 0)
   t.match(list.out, /fixed-1\tfrom TH-A\ttest-order 1\.0/)
@@ -98,7 +98,7 @@ t.test('send, then inbox list, fetch and ack', async (t) => {
   const acked = await egif(['inbox', 'ack', 'fixed-1', '--hub', url, '--key', KEYS.B])
   t.equal(acked.code, 0)
   t.match(acked.out, /fixed-1: acknowledged/)
-  t.equal(hub.store.get('TH-A', 'fixed-1')!.state, 'acked')
+  t.equal((await hub.store.get('TH-A', 'fixed-1'))!.state, 'acked')
   const notThere = await egif(['inbox', 'fetch', 'nope', '--hub', url, '--key', KEYS.B])
   t.equal(notThere.code, 1)
   t.match(notThere.err, /404 EGIF_ERR_NOT_FOUND/)

@@ -82,9 +82,9 @@ export function headers (key: string, more: Record<string, string>): Record<stri
 }
 
 /** Polls until `check` is true (bounded), for asynchronous delivery. */
-export async function until (check: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function until (check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 10))
   }

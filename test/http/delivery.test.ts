@@ -10,7 +10,7 @@ t.test('push: the recipient gets the same bytes, the routing header and the seal
   const body = NOTE('ส่งถึง C')
   const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: body, headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'p-1', 'egif-conversation-id': 'conv-9' }) })
   t.equal(res.statusCode, 202)
-  await until(() => hub.store.get('TH-A', 'p-1')?.state === 'delivered', 'delivery')
+  await until(async () => (await hub.store.get('TH-A', 'p-1'))?.state === 'delivered', 'delivery')
   t.equal(sink.requests.length, 1)
   const got = sink.requests[0]
   t.equal(got.body.toString(), body, 'byte for byte')
@@ -42,8 +42,8 @@ t.test('push: 500 then 200 is retried with backoff, every attempt shown', async 
   sink.answer = (n) => ({ status: n < 3 ? 500 : 200 })
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.maxAttempts = 5 } })
   await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'r-1' }) })
-  await until(() => hub.store.get('TH-A', 'r-1')?.state === 'delivered', 'delivery after retries')
-  const events = hub.store.get('TH-A', 'r-1')!.events
+  await until(async () => (await hub.store.get('TH-A', 'r-1'))?.state === 'delivered', 'delivery after retries')
+  const events = (await hub.store.get('TH-A', 'r-1'))!.events
   t.same(events.map((e) => e.type), ['accepted', 'attempt-failed', 'attempt-failed', 'delivered'])
   t.match(events[1], { attempt: 1, code: 'EGIF_ERR_DELIVERY_TRANSIENT', detail: /answered 500/, nextAttemptAt: String })
   t.equal(events[3].attempt, 3)
@@ -57,8 +57,8 @@ t.test('push: 429 with Retry-After is respected', async (t) => {
   sink.answer = (n) => n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.maxBackoffMs = 5000 } })
   await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'rl-1' }) })
-  await until(() => hub.store.get('TH-A', 'rl-1')?.state === 'delivered', 'delivery after Retry-After')
-  const ev = hub.store.get('TH-A', 'rl-1')!.events[1]
+  await until(async () => (await hub.store.get('TH-A', 'rl-1'))?.state === 'delivered', 'delivery after Retry-After')
+  const ev = (await hub.store.get('TH-A', 'rl-1'))!.events[1]
   t.ok(Date.parse(ev.nextAttemptAt!) - Date.parse(ev.at) >= 1000, 'the next attempt waited at least Retry-After')
 })
 
@@ -67,29 +67,29 @@ t.test('push: a 4xx is permanent and dead-letters at once; exhausted retries dea
   sink.answer = (n) => ({ status: n === 1 ? 400 : 503 })
   const { app, hub } = await startHub(t, { pushUrl: sink.url })
   await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'd-1' }) })
-  await until(() => hub.store.get('TH-A', 'd-1')?.state === 'dead-lettered', 'dead letter on 400')
-  t.match(hub.store.get('TH-A', 'd-1')!.events.at(-1), { type: 'dead-lettered', attempt: 1, code: 'EGIF_ERR_DELIVERY_PERMANENT', detail: /answered 400/ })
+  await until(async () => (await hub.store.get('TH-A', 'd-1'))?.state === 'dead-lettered', 'dead letter on 400')
+  t.match((await hub.store.get('TH-A', 'd-1'))!.events.at(-1), { type: 'dead-lettered', attempt: 1, code: 'EGIF_ERR_DELIVERY_PERMANENT', detail: /answered 400/ })
   await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE('b'), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'd-2' }) })
-  await until(() => hub.store.get('TH-A', 'd-2')?.state === 'dead-lettered', 'dead letter after 3 attempts')
-  const m = hub.store.get('TH-A', 'd-2')!
+  await until(async () => (await hub.store.get('TH-A', 'd-2'))?.state === 'dead-lettered', 'dead letter after 3 attempts')
+  const m = (await hub.store.get('TH-A', 'd-2'))!
   t.equal(m.attempts, 3)
   t.match(m.events.at(-1), { type: 'dead-lettered', detail: /gave up after 3 attempts/ })
-  t.same(hub.store.deadLetters().map((x) => x.messageId).sort(), ['d-1', 'd-2'])
+  t.same((await hub.store.deadLetters()).map((x) => x.messageId).sort(), ['d-1', 'd-2'])
 })
 
 t.test('push: a refused connection and a slow recipient are retried', async (t) => {
   const { app, hub } = await startHub(t, { pushUrl: 'http://127.0.0.1:9/closed', patch: (raw) => { raw.delivery.maxAttempts = 2 } })
   await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'c-1' }) })
-  await until(() => hub.store.get('TH-A', 'c-1')?.state === 'dead-lettered', 'dead letter after refused connections')
-  t.match(hub.store.get('TH-A', 'c-1')!.events[1], { type: 'attempt-failed', detail: /cannot reach/ })
+  await until(async () => (await hub.store.get('TH-A', 'c-1'))?.state === 'dead-lettered', 'dead letter after refused connections')
+  t.match((await hub.store.get('TH-A', 'c-1'))!.events[1], { type: 'attempt-failed', detail: /cannot reach/ })
 
   const slow = await startSink(t)
   slow.server.removeAllListeners('request')
   slow.server.on('request', () => { /* never answers */ })
   const h2 = await startHub(t, { pushUrl: slow.url, patch: (raw) => { raw.delivery.maxAttempts = 2; raw.delivery.timeoutMs = 200 } })
   await h2.app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 's-1' }) })
-  await until(() => h2.hub.store.get('TH-A', 's-1')?.state === 'dead-lettered', 'dead letter after timeouts')
-  t.match(h2.hub.store.get('TH-A', 's-1')!.events[1], { type: 'attempt-failed', code: 'EGIF_ERR_DELIVERY_TIMEOUT' })
+  await until(async () => (await h2.hub.store.get('TH-A', 's-1'))?.state === 'dead-lettered', 'dead letter after timeouts')
+  t.match((await h2.hub.store.get('TH-A', 's-1'))!.events[1], { type: 'attempt-failed', code: 'EGIF_ERR_DELIVERY_TIMEOUT' })
 })
 
 t.test('pull: list, fetch the exact bytes with the seal, ack once; un-acked stays', async (t) => {
@@ -99,12 +99,15 @@ t.test('pull: list, fetch the exact bytes with the seal, ack once; un-acked stay
     const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: b, headers: headers(KEYS.A, { ...TO_B, 'egif-message-id': `m-${i}` }) })
     t.equal(res.statusCode, 202)
   }
-  await until(() => hub.store.inbox('TH-B').length === 2, 'mailbox')
+  await until(async () => (await hub.store.inbox('TH-B')).messages.length === 2, 'mailbox')
   const list = await app.inject({ url: '/v1/inbox', headers: headers(KEYS.B, {}) })
   t.same(list.json().messages.map((m: { messageId: string }) => m.messageId), ['m-0', 'm-1'])
   const page = await app.inject({ url: '/v1/inbox?limit=1', headers: headers(KEYS.B, {}) })
   t.equal(page.json().messages.length, 1)
-  t.equal(page.json().next, 'TH-A/m-0')
+  t.type(page.json().next, 'string', 'a cursor for the next page')
+  const page2 = await app.inject({ url: `/v1/inbox?limit=1&after=${String(page.json().next)}`, headers: headers(KEYS.B, {}) })
+  t.same(page2.json().messages.map((m: { messageId: string }) => m.messageId), ['m-1'], 'the next page starts after it')
+  t.equal(page2.json().next, undefined, 'and is the last')
   const fetched = await app.inject({ url: '/v1/inbox/m-1', headers: headers(KEYS.B, {}) })
   t.equal(fetched.statusCode, 200)
   t.equal(fetched.body, bodies[1], 'the exact bytes')
@@ -129,7 +132,7 @@ t.test('pull: list, fetch the exact bytes with the seal, ack once; un-acked stay
 t.test('the mailbox survives a restart', async (t) => {
   const first = await startHub(t)
   await first.app.inject({ method: 'POST', url: '/v1/messages', payload: ORDER(), headers: headers(KEYS.A, { ...TO_B, 'egif-message-id': 'keep-1' }) })
-  await until(() => first.hub.store.inbox('TH-B').length === 1, 'mailbox')
+  await until(async () => (await first.hub.store.inbox('TH-B')).messages.length === 1, 'mailbox')
   await first.hub.close()
   const second = await startHub(t, { dataDir: first.dataDir })
   const list = await second.app.inject({ url: '/v1/inbox', headers: headers(KEYS.B, {}) })

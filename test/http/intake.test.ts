@@ -37,7 +37,7 @@ t.test('a UTF-8 byte order mark is accepted and the bytes are kept as sent', asy
   const res = await app.inject(post(KEYS.A, body, { ...XML, 'egif-message-id': 'bom-1' }))
   t.equal(res.statusCode, 202, res.body)
   t.equal(res.json().digest, sha(body), 'digest of the exact bytes, BOM included')
-  t.same(hub.store.bodyOf(hub.store.get('TH-A', 'bom-1')!), body)
+  t.same(await hub.store.bodyOf((await hub.store.get('TH-A', 'bom-1'))!), body)
 })
 
 t.test('idempotency: same id and bytes → 200 with the original receipt; other bytes → 409', async (t) => {
@@ -157,11 +157,11 @@ t.test('hostile XML is refused with a stable code and the process stays up', asy
 
 t.test('rejected requests are recorded without their bodies', async (t) => {
   const { app, hub } = await startHub(t)
-  const before = hub.store.stats().rejections
+  const before = (await hub.store.stats()).rejections
   await app.inject(post(KEYS.A, NOTE('', ''), { ...XML, 'egif-message-id': 'r-1', 'egif-receiver': 'TH-NOBODY' }))
   await app.inject(post('bad-key-xxxxxxxx', NOTE(), { ...XML, 'egif-message-id': 'r-2' }))
   await new Promise((r) => setTimeout(r, 50))
-  t.equal(hub.store.stats().rejections, before + 2)
+  t.equal((await hub.store.stats()).rejections, before + 2)
 })
 
 t.test('directory, health, readiness and keys', async (t) => {

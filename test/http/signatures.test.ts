@@ -51,7 +51,7 @@ t.test('a XAdES-BES signature by a registered certificate is verified; the seal 
   const signed = DocumentSigner.fromFiles({ ...current, xmlForm: 'xades-bes', digest: 'sha512' }).sign(Buffer.from(NOTE()), 'application/xml')
   const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: signed.body, headers: headers(KEYS.A, { ...XML, 'egif-message-id': 's-1' }) })
   t.equal(res.statusCode, 202, res.body)
-  await until(() => hub.store.get('TH-A', 's-1')?.state === 'delivered', 'delivery')
+  await until(async () => (await hub.store.get('TH-A', 's-1'))?.state === 'delivered', 'delivery')
   const jwks = (await app.inject({ url: '/.well-known/jwks.json' })).json()
   t.match(verifySignedReceipt(res.json(), jwks), { messageId: 's-1', status: 'accepted' }, 'the accepted receipt verifies with the published keys')
   const status = (await app.inject({ url: '/v1/messages/s-1', headers: headers(KEYS.A, {}) })).json()

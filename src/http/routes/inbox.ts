@@ -16,23 +16,18 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
     return who.id
   }
 
-  function inMailbox (who: Principal, id: string, sender?: string): StoredMessage {
+  async function inMailbox (who: Principal, id: string, sender?: string): Promise<StoredMessage> {
     const me = receiver(who)
-    const m = findVisible(hub.store.withId(id).filter((x) => x.receiver === me), who, sender)
-    return m
+    return findVisible((await hub.store.withId(id)).filter((x) => x.receiver === me), who, sender)
   }
 
   app.get<{ Querystring: { limit?: string, after?: string } }>('/v1/inbox', async (req) => {
     const me = receiver(req.principal())
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100))
-    let list = hub.store.inbox(me)
-    if (req.query.after !== undefined) {
-      const i = list.findIndex((m) => `${m.sender}/${m.messageId}` === req.query.after)
-      if (i >= 0) list = list.slice(i + 1)
-    }
-    const page = list.slice(0, limit)
+    if (req.query.after !== undefined && !/^\d{1,15}$/.test(req.query.after)) throw new HubError('EGIF_ERR_BAD_REQUEST', 'after must be the next cursor of an earlier page')
+    const page = await hub.store.inbox(me, { after: req.query.after, limit })
     return {
-      messages: page.map((m) => ({
+      messages: page.messages.map((m) => ({
         messageId: m.messageId,
         sender: m.sender,
         documentType: m.documentType,
@@ -43,20 +38,20 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
         receivedAt: m.receivedAt,
         ...(m.conversationId !== undefined ? { conversationId: m.conversationId } : {})
       })),
-      ...(list.length > limit ? { next: `${page[page.length - 1].sender}/${page[page.length - 1].messageId}` } : {})
+      ...(page.next !== undefined ? { next: page.next } : {})
     }
   })
 
   app.get<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/inbox/:id', async (req, reply) => {
-    const m = inMailbox(req.principal(), req.params.id, req.query.sender)
+    const m = await inMailbox(req.principal(), req.params.id, req.query.sender)
     if (m.state !== 'in-mailbox' && m.state !== 'acked') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
-    const msg = hub.worker.standardMessage(m, m.attempts)
+    const msg = await hub.worker.standardMessage(m, m.attempts)
     return await reply.headers(routingHeaders(msg)).header('egif-state', m.state).send(msg.body)
   })
 
   app.post<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/inbox/:id/ack', async (req) => {
     const who = req.principal()
-    const m = inMailbox(who, req.params.id, req.query.sender)
+    const m = await inMailbox(who, req.params.id, req.query.sender)
     if (m.state === 'acked') return m.deliveredReceipt
     if (m.state !== 'in-mailbox') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
     const at = new Date().toISOString()

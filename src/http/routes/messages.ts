@@ -72,7 +72,7 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/messages/:id', async (req) => {
     const who = req.principal()
-    return statusView(findVisible(hub.store.withId(req.params.id), who, req.query.sender))
+    return statusView(findVisible(await hub.store.withId(req.params.id), who, req.query.sender))
   })
 }
 

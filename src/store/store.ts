@@ -1,0 +1,56 @@
+import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
+
+export interface AcceptResult {
+  message: StoredMessage
+  /** True when the same id and bytes were accepted before: the caller answers 200 with the original receipt. */
+  duplicate: boolean
+}
+
+export interface InboxPage {
+  messages: StoredMessage[]
+  /** Opaque cursor of the next page, when there is one: pass it as `after`. */
+  next?: string
+}
+
+export type RejectionFields = Omit<Extract<JournalRecord, { t: 'rejected' }>, 't' | 'seq'>
+
+/**
+ * Where the hub keeps messages, their events and bodies. Implementations: the journal in the data
+ * directory (embedded mode) and Redis (cluster mode, shared by every hub process). Both pass
+ * `test/store/contract.ts`.
+ *
+ * In the contract: `accept` is durable when it resolves and stores a sender's message id once,
+ * whatever the concurrency (same bytes → duplicate, other bytes → EGIF_ERR_IDEMPOTENCY_CONFLICT);
+ * `addEvent` applies events in order and moves the state as `applyEvent` says; reads see every
+ * resolved write, from any process sharing the store.
+ *
+ * Not in the contract: the order of `undelivered` and `deadLetters`, and the numbering of `trail`
+ * positions beyond rising within one log.
+ */
+export interface MessageStore {
+  /** Names the log whose positions receipts carry (`trail.log`). */
+  readonly logName: string
+  get: (sender: string, messageId: string) => Promise<StoredMessage | undefined>
+  /** Every message with this id, whichever sender chose it. */
+  withId: (messageId: string) => Promise<StoredMessage[]>
+  /**
+   * Stores a new message durably, or recognises a duplicate.
+   * @param makeRecord builds the receipt and seal once the trail position is known.
+   * @throws HubError EGIF_ERR_IDEMPOTENCY_CONFLICT, EGIF_ERR_STORAGE_UNAVAILABLE
+   */
+  accept: (meta: MessageMeta, body: Uint8Array, makeRecord: (trail: Receipt['trail']) => { receipt: Receipt, seal: string }) => Promise<AcceptResult>
+  /** Appends an event and applies it; resolves once it is durable. */
+  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt) => Promise<StoredMessage>
+  /** Records a refused request (metadata only, never the body). */
+  recordRejection: (fields: RejectionFields) => Promise<void>
+  bodyOf: (msg: StoredMessage) => Promise<Buffer>
+  /** Messages waiting in a participant's mailbox, oldest first, a page at a time. */
+  inbox: (receiver: string, page?: { after?: string, limit?: number }) => Promise<InboxPage>
+  /** Messages still to deliver (state queued). */
+  undelivered: () => Promise<StoredMessage[]>
+  deadLetters: () => Promise<StoredMessage[]>
+  /** False while the store cannot take writes (storage or connection lost). */
+  ready: () => boolean
+  stats: () => Promise<{ messages: number, rejections: number }>
+  close: () => Promise<void>
+}

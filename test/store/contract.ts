@@ -1,0 +1,113 @@
+import type { Test } from 'tap'
+import type { MessageStore } from '../../src/store/store.js'
+import type { MessageMeta, Receipt } from '../../src/store/types.js'
+
+/**
+ * The contract every MessageStore passes (the journal of embedded mode, Redis of cluster mode).
+ * `open` makes a store over one fresh location; calling it again opens the same location again,
+ * as a restarted or second hub process would.
+ */
+export type StoreFactory = (t: Test) => Promise<{ open: () => Promise<MessageStore> }>
+
+export function meta (id: string, digest = 'sha256:aa', sender = 'TH-A', receiver = 'TH-B'): MessageMeta {
+  return { messageId: id, sender, receiver, documentType: 'x', documentVersion: '1', contentType: 'application/json', digest, size: 2, receivedAt: new Date(0).toISOString(), senderSignature: 'absent' }
+}
+
+export function record (m: MessageMeta) {
+  return (trail: Receipt['trail']) => ({ receipt: { ...m, status: 'accepted' as const, trail, signature: 'sig' }, seal: 'seal' })
+}
+
+export function storeContract (t: Test, factory: StoreFactory): void {
+  t.test('accept, duplicate, conflict; state seen again after a reopen', async (t) => {
+    const loc = await factory(t)
+    const store = await loc.open()
+    const first = await store.accept(meta('m1'), Buffer.from('{}'), record(meta('m1')))
+    t.equal(first.duplicate, false)
+    t.equal(first.message.receipt.trail.log, store.logName)
+    const dup = await store.accept(meta('m1'), Buffer.from('{}'), record(meta('m1')))
+    t.equal(dup.duplicate, true, 'same id and digest is a duplicate')
+    t.same(dup.message.receipt, first.message.receipt, 'with the original receipt')
+    await t.rejects(store.accept(meta('m1', 'sha256:bb'), Buffer.from('{1}'), record(meta('m1'))), { code: 'EGIF_ERR_IDEMPOTENCY_CONFLICT' })
+    const other = await store.accept(meta('m1', 'sha256:cc', 'TH-C'), Buffer.from('[]'), record(meta('m1', 'sha256:cc', 'TH-C')))
+    t.equal(other.duplicate, false, 'ids are unique per sender, not across senders')
+    t.equal((await store.withId('m1')).length, 2)
+
+    await store.addEvent('TH-A', 'm1', { type: 'attempt-failed', at: new Date(1).toISOString(), attempt: 1, code: 'X', nextAttemptAt: new Date(2).toISOString() })
+    const delivered = { ...first.message.receipt, status: 'delivered' as const, deliveredAt: new Date(3).toISOString(), signature: 'sig2' }
+    await store.addEvent('TH-A', 'm1', { type: 'delivered', at: new Date(3).toISOString(), attempt: 2 }, delivered)
+    await store.recordRejection({ at: new Date(4).toISOString(), code: 'EGIF_ERR_SCHEMA_INVALID', status: 422, size: 10 })
+    const second = await store.accept(meta('m2'), Buffer.from('{}'), record(meta('m2')))
+    t.ok(second.message.receipt.trail.index > first.message.receipt.trail.index, 'trail positions rise')
+    await store.close()
+
+    const again = await loc.open()
+    const m = (await again.get('TH-A', 'm1'))!
+    t.equal(m.state, 'delivered')
+    t.equal(m.attempts, 2)
+    t.same(m.events.map((e) => e.type), ['accepted', 'attempt-failed', 'delivered'])
+    t.same(m.deliveredReceipt, delivered)
+    t.equal((await again.bodyOf(m)).toString(), '{}')
+    t.equal((await again.get('TH-C', 'm1'))!.state, 'queued')
+    t.same((await again.undelivered()).map((x) => `${x.sender}/${x.messageId}`).sort(), ['TH-A/m2', 'TH-C/m1'])
+    t.equal((await again.stats()).rejections, 1)
+    t.equal((await again.stats()).messages, 3)
+    t.equal(await again.get('TH-A', 'nope'), undefined)
+    t.ok(again.ready())
+    await again.close()
+  })
+
+  t.test('concurrent submissions of one id store it once', async (t) => {
+    const store = await (await factory(t)).open()
+    const results = await Promise.all(Array.from({ length: 20 }, async () => await store.accept(meta('same'), Buffer.from('{}'), record(meta('same')))))
+    t.equal(results.filter((r) => !r.duplicate).length, 1, 'one stored')
+    t.equal(results.filter((r) => r.duplicate).length, 19, 'the rest are duplicates')
+    t.equal((await store.stats()).messages, 1)
+    await store.close()
+  })
+
+  t.test('two stores over one location agree (a second process)', async (t) => {
+    const loc = await factory(t)
+    const a = await loc.open()
+    await a.accept(meta('shared'), Buffer.from('{"x":1}'), record(meta('shared')))
+    const b = await loc.open()
+    const seen = await b.get('TH-A', 'shared')
+    if (seen === undefined) {
+      // The journal is one process's: a second store sees what was on disk when it opened.
+      t.fail('the second store does not see the message')
+    } else {
+      t.equal(seen.digest, 'sha256:aa')
+      t.equal((await b.bodyOf(seen)).toString(), '{"x":1}')
+    }
+    await a.close()
+    await b.close()
+  })
+
+  t.test('mailbox pages, dead letters and replay follow events', async (t) => {
+    const store = await (await factory(t)).open()
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await store.accept(meta(id), Buffer.from('{}'), record(meta(id)))
+      await store.addEvent('TH-A', id, { type: 'in-mailbox', at: new Date().toISOString(), attempt: 1 })
+    }
+    const p1 = await store.inbox('TH-B', { limit: 2 })
+    t.same(p1.messages.map((m) => m.messageId), ['a', 'b'])
+    t.type(p1.next, 'string')
+    await store.addEvent('TH-A', 'a', { type: 'acked', at: new Date().toISOString(), by: 'TH-B' })
+    await store.addEvent('TH-A', 'b', { type: 'acked', at: new Date().toISOString(), by: 'TH-B' })
+    const p2 = await store.inbox('TH-B', { after: p1.next, limit: 2 })
+    t.same(p2.messages.map((m) => m.messageId), ['c', 'd'], 'the cursor still works after the messages before it left')
+    t.equal(p2.next, undefined)
+    t.same((await store.inbox('TH-B')).messages.map((m) => m.messageId), ['c', 'd'], 'acked messages leave the mailbox')
+    t.same((await store.inbox('TH-X')).messages, [])
+
+    await store.accept(meta('dead'), Buffer.from('{}'), record(meta('dead')))
+    await store.addEvent('TH-A', 'dead', { type: 'dead-lettered', at: new Date().toISOString(), attempt: 1, code: 'EGIF_ERR_DELIVERY_PERMANENT' })
+    t.same((await store.deadLetters()).map((m) => m.messageId), ['dead'])
+    await store.addEvent('TH-A', 'dead', { type: 'replayed', at: new Date().toISOString(), by: 'operator' })
+    const replayed = (await store.get('TH-A', 'dead'))!
+    t.equal(replayed.state, 'queued')
+    t.equal(replayed.attempts, 0, 'a replay starts the attempts again')
+    t.same(await store.deadLetters(), [])
+    await t.rejects(store.addEvent('TH-A', 'nope', { type: 'acked', at: '' }), { code: 'EGIF_ERR_NOT_FOUND' })
+    await store.close()
+  })
+}
