@@ -72,7 +72,10 @@ export function scanXml (bytes: Uint8Array, limits?: Partial<XmlLimits>): XmlSca
   // encoding, not about the first byte that happens to be invalid UTF-8.
   if (isXmlDeclaration(bytes, p)) p = readDeclaration(bytes, p)
   assertUtf8(bytes)
-  return new Scanner(bytes, lim).run(start, p)
+  // A plain Uint8Array view keeps the element loads monomorphic whether a Buffer or a
+  // Uint8Array came in.
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+  return new Scanner(view, lim).run(start, p)
 }
 
 class Scanner {
@@ -128,10 +131,11 @@ class Scanner {
     const n = this.n
     p = this.startTag(p)
     while (this.depth > 0) {
+      // Character data: the tightest loop, one table load per byte.
+      while (p < n && TEXT[b[p]] === PLAIN) p++
       if (p >= n) throw malformed('the document ends inside an element', p)
       const c = b[p]
       const k = TEXT[c]
-      if (k === PLAIN) { p++; continue }
       if (k === CTRL) this.control(c, p)
       if (k === REF) { p = this.reference(p); continue }
       const c1 = b[p + 1]
