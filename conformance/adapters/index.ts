@@ -1,0 +1,6 @@
+export { conformanceChecks, NotApplicable } from './checks.js'
+export { runConformance, runCheck, watchUnhandled } from './run.js'
+export { tapConformance } from './tap.js'
+export { loadFixtures, type FixtureCase } from './fixtures.js'
+export { sampleMessage, standardMessage } from './message.js'
+export { defineConformance, type AdapterSubject, type Check, type CheckResult, type ConformancePeer, type PeerBehaviour } from './types.js'
