@@ -101,6 +101,11 @@ export const ERRORS = {
   EGIF_ERR_KEY_CERT_MISMATCH: { status: 500, title: 'The hub certificate does not belong to the hub key', retry: false },
   EGIF_ERR_KEY_DUPLICATE: { status: 500, title: 'The same hub key is configured twice (current and previous)', retry: false },
 
+  // --- Audit trail -----------------------------------------------------------------------------
+  EGIF_ERR_TRAIL_UNAVAILABLE: { status: 503, title: 'The audit trail cannot be written; nothing was accepted', retry: true },
+  EGIF_ERR_TRAIL_CORRUPT: { status: 500, title: 'The audit trail on disk does not verify; the hub will not append to it', retry: false },
+  EGIF_ERR_TRAIL_TSA: { status: 502, title: 'The time-stamping authority did not return a valid RFC 3161 token', retry: true },
+
   // --- Delivery and adapters -------------------------------------------------------------------
   EGIF_ERR_ADAPTER_UNKNOWN: { status: 500, title: 'The configuration names an adapter that is not installed', retry: false },
   EGIF_ERR_ADAPTER_CONFIG: { status: 500, title: 'An adapter configuration does not match the adapter\'s schema', retry: false },
