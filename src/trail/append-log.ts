@@ -1,0 +1,107 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { HubError } from '../errors.js'
+
+export interface AppendLogOptions {
+  /** Skip fsync (tests of other parts only; never in production). Default false. */
+  unsafeNoSync?: boolean
+}
+
+interface Pending {
+  line: Buffer
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+/**
+ * A file of newline-terminated lines, appended with group commit: lines that arrive while a write
+ * is in progress wait for the next one, and each write is one `write` plus one `fdatasync` for the
+ * whole batch (the pattern of `src/store/journal.ts`). A line is acknowledged only once synced.
+ * Lines are queued in call order, so their order on disk is the order of the calls.
+ */
+export class AppendLog {
+  private fh: FileHandle | null = null
+  private queue: Pending[] = []
+  private flushing = false
+  private broken: Error | null = null
+  /** Bytes on disk and acknowledged. */
+  size = 0
+  private readonly sync: boolean
+
+  private constructor (readonly file: string, opts: AppendLogOptions) {
+    this.sync = opts.unsafeNoSync !== true
+  }
+
+  /**
+   * Opens the file for appends after the first `goodEnd` bytes; anything after them (a torn
+   * line from a crash, never acknowledged) is cut off.
+   */
+  static async open (file: string, goodEnd: number, opts: AppendLogOptions = {}): Promise<AppendLog> {
+    const log = new AppendLog(file, opts)
+    mkdirSync(dirname(file), { recursive: true })
+    if (!existsSync(file)) {
+      writeFileSync(file, '')
+      // The new file's directory entry must survive a crash too.
+      const dfd = openSync(dirname(file), 'r')
+      try { fsyncSync(dfd) } finally { closeSync(dfd) }
+    }
+    truncateSync(file, goodEnd)
+    log.size = goodEnd
+    log.fh = await open(file, 'a')
+    return log
+  }
+
+  /** Queues a line (without its newline); resolves once it is on disk. */
+  append (line: Buffer): Promise<void> {
+    if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', this.broken.message))
+    if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `${this.file} is closed`))
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line, resolve, reject })
+      if (!this.flushing) {
+        this.flushing = true
+        setImmediate(() => { void this.flush() })
+      }
+    })
+  }
+
+  private async flush (): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      const parts: Buffer[] = []
+      for (const p of batch) parts.push(p.line, NEWLINE)
+      const buf = Buffer.concat(parts)
+      const start = this.size
+      try {
+        const fh = this.fh
+        if (fh === null) throw new Error('closed')
+        let written = 0
+        while (written < buf.length) {
+          const { bytesWritten } = await fh.write(buf, written, buf.length - written)
+          written += bytesWritten
+        }
+        if (this.sync) await fh.datasync()
+        this.size += buf.length
+        for (const p of batch) p.resolve()
+      } catch (err) {
+        // A torn batch must not stay in front of later lines: cut back, or stop taking appends.
+        try { await this.fh?.truncate(start) } catch (cutErr) { this.broken = cutErr as Error }
+        this.broken ??= err as Error
+        const e = new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `cannot write ${this.file}: ${(err as Error).message}`)
+        for (const p of batch) p.reject(e)
+        for (const p of this.queue.splice(0)) p.reject(e)
+      }
+    }
+    this.flushing = false
+  }
+
+  /** Waits for queued lines, then closes the file. */
+  async close (): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    await this.fh?.close()
+    this.fh = null
+  }
+}
+
+const NEWLINE = Buffer.from('\n')
