@@ -14,22 +14,13 @@ export interface XmlLimits {
   maxAttributes: number
   /** Most elements in one document. Default 200_000. */
   maxElements: number
-  /**
-   * Accept processing instructions between the XML declaration and the root element, such as
-   * the `<?xml-model?>` and `<?xml-stylesheet?>` that ETDA e-Tax production documents carry.
-   * Processing instructions inside or after the root element are refused either way (DESIGN §5:
-   * one inside signed text changes what a parser reads without breaking the signature).
-   * Default false: every processing instruction is refused.
-   */
-  allowPrologProcessingInstructions: boolean
 }
 
 export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   maxBytes: 10 * 1024 * 1024,
   maxDepth: 64,
   maxAttributes: 64,
-  maxElements: 200_000,
-  allowPrologProcessingInstructions: false
+  maxElements: 200_000
 })
 
 /**
@@ -44,11 +35,6 @@ export function resolveXmlLimits (given: Partial<XmlLimits> = {}): XmlLimits {
     if (v === undefined) continue
     if (!Number.isSafeInteger(v) || v < 1) throw new HubError('EGIF_ERR_INTERNAL', `XML limit ${key} must be a positive integer, got ${String(v)}`)
     out[key] = v
-  }
-  const pis = given.allowPrologProcessingInstructions
-  if (pis !== undefined) {
-    if (typeof pis !== 'boolean') throw new HubError('EGIF_ERR_INTERNAL', 'allowPrologProcessingInstructions must be a boolean')
-    out.allowPrologProcessingInstructions = pis
   }
   return out
 }

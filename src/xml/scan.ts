@@ -101,7 +101,11 @@ class Scanner {
     return { start, root: this.root, elements: this.elements, maxDepthSeen: this.maxDepthSeen }
   }
 
-  /** Prolog or epilog: white space and comments only. Returns the offset of the root's `<`. */
+  /**
+   * Prolog or epilog: white space, comments and processing instructions only (production
+   * documents carry `<?xml-model?>` and `<?xml-stylesheet?>` there). Returns the offset of the
+   * root's `<`.
+   */
   private outside (p: number, after: boolean): number {
     const b = this.b
     const n = this.n
@@ -111,11 +115,7 @@ class Scanner {
       if (c === LT) {
         const c1 = b[p + 1]
         if (c1 === BANG) { p = this.bang(p, false); continue }
-        if (c1 === QMARK) {
-          if (after || !this.lim.allowPrologProcessingInstructions) this.pi(p)
-          p = this.skipPrologPi(p)
-          continue
-        }
+        if (c1 === QMARK) { p = this.skipPi(p); continue }
         if (!after) return p
         throw new HubError('EGIF_ERR_XML_MULTIPLE_ROOTS', `a second element follows the root element (offset ${p})`, { offset: p })
       }
@@ -130,6 +130,8 @@ class Scanner {
     const b = this.b
     const n = this.n
     p = this.startTag(p)
+    // Where the current run of character data began: after the last tag or processing instruction.
+    let seg = p
     while (this.depth > 0) {
       // Character data: the tightest loop, one table load per byte.
       while (p < n && TEXT[b[p]] === PLAIN) p++
@@ -139,10 +141,10 @@ class Scanner {
       if (k === CTRL) this.control(c, p)
       if (k === REF) { p = this.reference(p); continue }
       const c1 = b[p + 1]
-      if (c1 === SLASH) p = this.endTag(p)
+      if (c1 === SLASH) seg = p = this.endTag(p)
       else if (c1 === BANG) p = this.bang(p, true)
-      else if (c1 === QMARK) this.pi(p)
-      else p = this.startTag(p)
+      else if (c1 === QMARK) seg = p = this.piBetweenMarkup(p, seg)
+      else seg = p = this.startTag(p)
     }
     return p
   }
@@ -257,17 +259,33 @@ class Scanner {
     throw malformed('"<!" that starts neither a comment nor a CDATA section', p)
   }
 
-  private pi (p: number): never {
+  private pi (p: number, why = 'is refused'): never {
     const b = this.b
     let q = p + 2
     while (q < this.n && q < p + 66 && NAME[b[q]] === PLAIN && b[q] !== QMARK) q++
     const target = String.fromCharCode(...b.subarray(p + 2, q))
-    const where = target === 'xml' ? 'an XML declaration that is not at the start of the document' : `the processing instruction <?${target}?>`
-    throw new HubError('EGIF_ERR_XML_PROCESSING_INSTRUCTION', `${where} (offset ${p}): processing instructions are refused`, { offset: p })
+    const where = target.toLowerCase() === 'xml' ? 'an XML declaration that is not at the start of the document' : `the processing instruction <?${target}?>`
+    throw new HubError('EGIF_ERR_XML_PROCESSING_INSTRUCTION', `${where} (offset ${p}) ${target.toLowerCase() === 'xml' ? 'is refused' : why}`, { offset: p })
   }
 
-  /** A processing instruction before the root, where the limits allow one. */
-  private skipPrologPi (p: number): number {
+  /**
+   * A processing instruction inside the root is accepted only between markup, with nothing but
+   * white space between it and the tags around it. One that splits character data
+   * (`<Amount>1<?x?>00</Amount>`) is the signature trap of DESIGN §5: a reader that takes the first
+   * text node sees another value than the one signed.
+   */
+  private piBetweenMarkup (p: number, seg: number): number {
+    const b = this.b
+    for (let i = seg; i < p; i++) if (IS_SPACE[b[i]] === 0) this.pi(p, 'splits character data')
+    const end = this.skipPi(p)
+    let q = end
+    while (q < this.n && IS_SPACE[b[q]] !== 0) q++
+    // Followed by a tag or another processing instruction; not by text, a reference, CDATA or a comment.
+    if (b[q] !== LT || b[q + 1] === BANG) this.pi(p, 'splits character data')
+    return end
+  }
+
+  private skipPi (p: number): number {
     const b = this.b
     let q = p + 2
     while (q < this.n && NAME[b[q]] === PLAIN && b[q] !== QMARK) q++
