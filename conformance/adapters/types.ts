@@ -10,7 +10,7 @@ export type PeerBehaviour = 'accept' | 'transient' | 'permanent' | 'hang'
  */
 export interface ConformancePeer<Config = any> {
   /** The adapter configuration that points at this stand-in (defaults are applied by the suite). */
-  config: Config
+  config: Partial<Config>
   /** The behaviours this stand-in can play; checks for the others are not run. */
   behaviours: PeerBehaviour[]
   behave: (b: PeerBehaviour) => void
@@ -28,8 +28,8 @@ export interface ConformancePeer<Config = any> {
 /** What an adapter folder's `conformance.ts` exports by default. */
 export interface AdapterSubject<Config = any> {
   adapter: Adapter<Config, any>
-  /** A valid configuration, used for the schema check and the fixture pairs. */
-  config: Config
+  /** A valid configuration (before defaults), used for the schema check and the fixture pairs. */
+  config: Partial<Config>
   /** Folder of fixture pairs (`<case>/case.json`); default `fixtures/` beside `conformance.ts`. */
   fixtures?: string
   /** Starts a stand-in of the legacy system; without it only the pure checks run. */

@@ -3,10 +3,12 @@ import { HubError } from '../errors.js'
 import type { Adapter } from './types.js'
 import httpPush from '../../adapters/http-push/index.js'
 import mailbox from '../../adapters/mailbox/index.js'
+import restJson from '../../adapters/rest-json/index.js'
+import fileDrop from '../../adapters/file-drop/index.js'
 
 /** The adapters shipped with the hub. */
 export function builtinAdapters (): Array<Adapter<any>> {
-  return [httpPush, mailbox]
+  return [httpPush, mailbox, restJson, fileDrop]
 }
 
 /** Installed adapters by name, each with its config schema compiled once. */

@@ -80,7 +80,9 @@ export interface InboundContext<Config> {
  * its pure mappings (`fromStandard`, `toStandard`) apart from its I/O so they can be tested with
  * fixtures and no network. One adapter per file, as its default export.
  */
-export interface Adapter<Config = Record<string, unknown>, Legacy = unknown> {
+// `Legacy` defaults to `any` so that an adapter with a typed legacy form (`Adapter<C, RestRequest>`)
+// still fits where any adapter goes (`Adapter<any>`): `toStandard` takes it as a parameter.
+export interface Adapter<Config = Record<string, unknown>, Legacy = any> {
   /** The name participants use in `delivery.adapter`. */
   name: string
   description: string
