@@ -109,8 +109,11 @@ export class Trail {
     this.ix.add(r, leafHash(line), this.nextOffset, line.length)
     this.nextOffset += line.length + 1
     const done = this.records.append(line).then(() => {
+      const before = this.durable
       this.durable = Math.max(this.durable, index + 1)
-      if (this.durable - this.coveredSize() >= this.checkpointEvery) void this.checkpoint().catch(() => {})
+      // At each multiple of N, so checkpoint sizes do not depend on how appends were batched.
+      const every = this.checkpointEvery
+      if (Math.floor(this.durable / every) > Math.floor(before / every)) void this.checkpoint(Math.floor(this.durable / every) * every).catch(() => {})
     })
     return { log: this.log, index, done }
   }
@@ -151,16 +154,15 @@ export class Trail {
   }
 
   /**
-   * Signs a checkpoint over every record on disk, unless the last one covers them already;
-   * resolves with the latest checkpoint. One checkpoint is made at a time.
+   * Signs a checkpoint over the first `size` records (default: every record on disk), unless the
+   * last one covers them already; resolves with the latest checkpoint. One is made at a time.
    */
-  checkpoint (): Promise<StoredCheckpoint | undefined> {
-    this.checkpointing = this.checkpointing.catch(() => undefined).then(async () => await this.makeCheckpoint())
+  checkpoint (size?: number): Promise<StoredCheckpoint | undefined> {
+    this.checkpointing = this.checkpointing.catch(() => undefined).then(async () => await this.makeCheckpoint(size ?? this.durable))
     return this.checkpointing
   }
 
-  private async makeCheckpoint (): Promise<StoredCheckpoint | undefined> {
-    const size = this.durable
+  private async makeCheckpoint (size: number): Promise<StoredCheckpoint | undefined> {
     if (size <= this.coveredSize() && this.ix.checkpoints.length > 0) return this.latestCheckpoint()
     const body: CheckpointBody = {
       log: this.log,
