@@ -10,6 +10,9 @@ import { JournalStore } from './store/journal-store.js'
 import type { MessageStore } from './store/store.js'
 import type { JournalRecord } from './store/types.js'
 import { EmbeddedQueue } from './queue/embedded.js'
+import { BullMqQueue } from './queue/bullmq.js'
+import { RedisStore } from './store/redis-store.js'
+import { checkRedis } from './cluster/redis-checks.js'
 import type { DeliveryQueue } from './queue/queue.js'
 import { AdapterRegistry } from './adapters-sdk/registry.js'
 import type { Adapter } from './adapters-sdk/types.js'
@@ -65,6 +68,9 @@ export class Hub {
   private readonly inbound: Array<{ participant: string, adapter: Adapter<any>, config: Record<string, unknown> }> = []
   private readonly inboundStop = new AbortController()
   private readonly inboundRuns: Array<Promise<void>> = []
+  private sweeper: NodeJS.Timeout | undefined
+  /** `embedded` (one process, journal in the data directory) or `cluster` (Redis, BullMQ). */
+  readonly mode: 'embedded' | 'cluster'
 
   private constructor (
     readonly config: HubConfig,
@@ -76,6 +82,7 @@ export class Hub {
     readonly keys: HubKeyRing,
     private readonly adapters: AdapterRegistry
   ) {
+    this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
     const signer: HubSigner = {
       signReceipt: (r) => signReceipt(keys, r),
       seal: (f) => sealFor(keys, f)
@@ -136,14 +143,45 @@ export class Hub {
     for (const a of opts.adapters ?? []) adapters.register(a)
     mkdirSync(config.hub.dataDir, { recursive: true })
     const keys = hubKeyRing(config)
-    const store = await JournalStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
-    const queue = new EmbeddedQueue()
+    let store: MessageStore
+    let queue: DeliveryQueue
+    if (config.redisUrl !== undefined) {
+      const redisStore = await RedisStore.open(config.redisUrl, { prefix: config.cluster.prefix, logName: config.hub.id })
+      try {
+        const durability = await checkRedis(redisStore.client)
+        log.info({ ...durability }, `Redis persistence: ${durability.risk}`)
+        if (!durability.aof) log.warn('Redis runs without AOF: see docs/operations.md before accepting messages you cannot afford to lose')
+      } catch (err) {
+        await redisStore.close()
+        throw err
+      }
+      store = redisStore
+      queue = new BullMqQueue(config.redisUrl, { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs })
+    } else {
+      store = await JournalStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
+      queue = new EmbeddedQueue()
+    }
     const hub = new Hub(config, log, types, participants, store, queue, keys, adapters)
-    const resumed = await hub.worker.resume()
+    // Embedded: every undelivered message needs its job again. Cluster: the jobs live in Redis;
+    // only a message whose process died between storing and queueing it lacks one.
+    const grace = hub.mode === 'cluster' ? config.cluster.sweepIntervalMs : 0
+    const resumed = await hub.worker.resume(grace)
     hub.worker.start()
+    if (hub.mode === 'cluster') hub.startSweeper()
     hub.startInbound()
-    log.info({ messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
+    log.info({ mode: hub.mode, messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
     return hub
+  }
+
+  private startSweeper (): void {
+    const every = this.config.cluster.sweepIntervalMs
+    this.sweeper = setInterval(() => {
+      if (!this.store.ready()) return
+      this.worker.resume(every).then((n) => {
+        if (n > 0) this.log.warn({ requeued: n }, 'queued deliveries whose jobs were missing')
+      }, (err: unknown) => { this.log.warn({ err }, 'delivery sweep failed; it runs again later') })
+    }, every)
+    this.sweeper.unref()
   }
 
   /** Starts every configured inbound adapter; each submits through intake as its participant. */
@@ -177,14 +215,16 @@ export class Hub {
     }
   }
 
-  /** Throws 503 once shutdown has begun, so a client sends elsewhere. */
+  /** Throws 503 once shutdown has begun or while storage is away, so a client sends elsewhere or later. */
   assertAccepting (): void {
     if (!this.accepting) throw new HubError('EGIF_ERR_SHUTTING_DOWN')
+    if (!this.store.ready()) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.mode === 'cluster' ? 'Redis is not reachable' : 'the data directory cannot be written')
   }
 
-  readiness (): { ready: boolean, reason?: string } {
-    if (!this.accepting) return { ready: false, reason: 'shutting down' }
-    return { ready: true }
+  readiness (): { ready: boolean, mode: 'embedded' | 'cluster', reason?: string } {
+    if (!this.accepting) return { ready: false, mode: this.mode, reason: 'shutting down' }
+    if (!this.store.ready()) return { ready: false, mode: this.mode, reason: this.mode === 'cluster' ? 'Redis is not reachable' : 'the data directory cannot be written' }
+    return { ready: true, mode: this.mode }
   }
 
   jwks (): unknown {
@@ -198,6 +238,7 @@ export class Hub {
   /** Stops intake, lets running deliveries finish (bounded by the delivery timeout), closes the store. */
   async close (): Promise<void> {
     this.accepting = false
+    clearInterval(this.sweeper)
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
     await this.queue.close()

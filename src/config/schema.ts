@@ -61,6 +61,17 @@ export const configSchema = {
         }
       }
     },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Cluster mode (REDIS_URL set): every hub process sharing one Redis.',
+      properties: {
+        prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', default: 'egif', description: 'Key prefix shared by the processes of one cluster.' },
+        lockDurationMs: { type: 'integer', minimum: 1000, default: 10000, description: 'How long a delivery stays with a process that stopped answering before another takes it over.' },
+        sweepIntervalMs: { type: 'integer', minimum: 1000, default: 15000, description: 'How often each process looks for stored messages whose delivery job went missing (a crash between store and queue).' }
+      }
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -15,6 +15,11 @@ export interface HubConfig {
     tls?: { keyFile: string, certFile: string, clientCaFiles: string[] }
     key?: HubKeyConfig & { previous: HubKeyConfig[] }
   }
+  cluster: {
+    prefix: string
+    lockDurationMs: number
+    sweepIntervalMs: number
+  }
   limits: {
     maxBodyBytes: number
     xmlMaxDepth: number

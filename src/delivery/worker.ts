@@ -49,16 +49,24 @@ export class DeliveryWorker {
     }
   }
 
-  /** Adds a job for every message not yet delivered (at start, after a crash or a restart). */
-  async resume (): Promise<number> {
+  /**
+   * Adds a job for every message not yet delivered whose last event is older than `graceMs`: at
+   * start (after a crash or a restart), and in cluster mode now and then, for a message stored by a
+   * process that died before it could queue it. Adding a job that is already queued is a no-op, so
+   * sweeping twice is harmless. A failed attempt's `nextAttemptAt` is kept.
+   */
+  async resume (graceMs = 0): Promise<number> {
     const pending = await this.deps.store.undelivered()
     const now = this.now().getTime()
+    let added = 0
     for (const m of pending) {
       const last = m.events[m.events.length - 1]
+      if (now - Date.parse(last?.at ?? m.receivedAt) < graceMs) continue
       const due = last?.nextAttemptAt !== undefined ? Date.parse(last.nextAttemptAt) - now : 0
       await this.deps.queue.add({ sender: m.sender, messageId: m.messageId, attempt: m.attempts + 1, digest: m.digest }, { delayMs: Math.max(0, due) })
+      added++
     }
-    return pending.length
+    return added
   }
 
   async enqueue (m: StoredMessage): Promise<void> {

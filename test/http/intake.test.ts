@@ -139,7 +139,7 @@ t.test('hostile XML is refused with a stable code and the process stays up', asy
     ['control character', NOTE('a\u0001b'), 'EGIF_ERR_XML_CONTROL_CHAR'],
     ['unclosed tag', '<Note xmlns="urn:test:note:1"><Subject>s</Subject><Text>t</Note>', 'EGIF_ERR_XML_MALFORMED'],
     ['invalid UTF-8', Buffer.concat([Buffer.from('<Note xmlns="urn:test:note:1"><Subject>'), Buffer.from([0xc3, 0x28]), Buffer.from('</Subject><Text>t</Text></Note>')]), 'EGIF_ERR_ENCODING'],
-    ['processing instruction', NOTE().replace('<Text>', '<?evil x?><Text>'), 'EGIF_ERR_XML_PROCESSING_INSTRUCTION']
+    ['processing instruction splitting text', NOTE().replace('<Text>สวัสดี', '<Text>สวัส<?evil x?>ดี'), 'EGIF_ERR_XML_PROCESSING_INSTRUCTION']
   ]
   for (const [i, [name, body, code]] of cases.entries()) {
     const res = await app.inject(post(KEYS.A, body, { ...XML, 'egif-message-id': `x-${i}` }))
@@ -167,7 +167,7 @@ t.test('rejected requests are recorded without their bodies', async (t) => {
 t.test('directory, health, readiness and keys', async (t) => {
   const { app } = await startHub(t)
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
-  t.same((await app.inject({ url: '/ready' })).json(), { ready: true })
+  t.same((await app.inject({ url: '/ready' })).json(), { ready: true, mode: 'embedded' })
   const parts = await app.inject({ url: '/v1/participants', headers: headers(KEYS.A, {}) })
   t.same(parts.json().participants.map((p: { id: string }) => p.id), ['TH-A', 'TH-B', 'TH-C'])
   t.notMatch(parts.body, /sha256:/, 'no key hashes in the directory')
