@@ -11,6 +11,7 @@ export interface ConfigEnv {
   PORT?: string
   EGIF_DATA_DIR?: string
   REDIS_URL?: string
+  EGIF_TRAIL_LOG?: string
 }
 
 function compileValidator () {
@@ -97,6 +98,7 @@ export function resolveConfig (raw: unknown, file: string, env: ConfigEnv = proc
   }
   cfg.hub.dataDir = env.EGIF_DATA_DIR !== undefined && env.EGIF_DATA_DIR !== '' ? resolve(env.EGIF_DATA_DIR) : abs(cfg.hub.dataDir)
   if (env.REDIS_URL !== undefined && env.REDIS_URL !== '') cfg.redisUrl = env.REDIS_URL
+  if (env.EGIF_TRAIL_LOG !== undefined && env.EGIF_TRAIL_LOG !== '') cfg.trail.log = env.EGIF_TRAIL_LOG
 
   if (cfg.hub.tls !== undefined) {
     cfg.hub.tls.keyFile = abs(cfg.hub.tls.keyFile)

@@ -72,6 +72,29 @@ export const configSchema = {
         sweepIntervalMs: { type: 'integer', minimum: 1000, default: 15000, description: 'How often each process looks for stored messages whose delivery job went missing (a crash between store and queue).' }
       }
     },
+    trail: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The audit trail (docs/audit.md): hash-chained records in <dataDir>/trail/<log>, RFC 9162 Merkle checkpoints signed with the hub key.',
+      properties: {
+        log: { type: 'string', pattern: '^[A-Za-z0-9_@:-][A-Za-z0-9._@:-]{0,127}$', description: 'This process\'s log name. Default: hub.id; in cluster mode hub.id + "." + the process id (set EGIF_TRAIL_LOG or this option for a name that survives restarts).' },
+        checkpointEveryRecords: { type: 'integer', minimum: 1, default: 1000, description: 'Sign a checkpoint each time this many more records are on disk.' },
+        checkpointEveryMs: { type: 'integer', minimum: 100, default: 10000, description: 'Sign a checkpoint at least this often while records arrive.' },
+        tsaUrl: { type: 'string', pattern: '^https?://', description: 'RFC 3161 time-stamping authority that stamps each checkpoint. Default: none.' },
+        tsaTimeoutMs: { type: 'integer', minimum: 100, default: 5000, description: 'How long to wait for the time-stamping authority.' }
+      }
+    },
+    archive: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The archive of document bodies: <dataDir>/archive/<day>/<digest>. Expiry removes bodies, never trail records.',
+      properties: {
+        retentionDays: { type: 'integer', minimum: 0, default: 0, description: 'Days a body is kept in the archive after receipt; 0 keeps bodies forever.' },
+        sweepEveryMs: { type: 'integer', minimum: 1000, default: 3600000, description: 'How often expired bodies are removed.' }
+      }
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -20,6 +20,18 @@ export interface HubConfig {
     lockDurationMs: number
     sweepIntervalMs: number
   }
+  trail: {
+    log?: string
+    checkpointEveryRecords: number
+    checkpointEveryMs: number
+    tsaUrl?: string
+    tsaTimeoutMs: number
+  }
+  archive: {
+    /** 0 keeps bodies forever. */
+    retentionDays: number
+    sweepEveryMs: number
+  }
   limits: {
     maxBodyBytes: number
     xmlMaxDepth: number
