@@ -12,6 +12,7 @@ Commands:
   sign        sign a document (XML-DSig / XAdES-BES, or a detached JWS for JSON)
   verify      verify a signed document against given certificates
   receipt     verify a receipt the hub signed (receipt verify)
+  dead-letters  list and replay messages the hub gave up delivering (operators)
   seal        verify the EGIF-Seal of a delivery (seal verify)
 
 Run "egif <command> --help" for a command's options.
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.js')).validate,
   inbox: async () => (await import('./inbox.js')).inbox,
   keys: async () => (await import('./keys.js')).keys,
+  'dead-letters': async () => (await import('./dead-letters.js')).deadLetters,
   sign: async () => (await import('./sign.js')).sign,
   verify: async () => (await import('./verify.js')).verify,
   receipt: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('receipt', argv),

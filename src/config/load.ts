@@ -133,6 +133,9 @@ function checkReferences (cfg: HubConfig): void {
       throw new HubError('EGIF_ERR_CONFIG_INVALID', `${cfg.file}: /participants/${i}/delivery: push delivery needs "adapter" (for example http-push)`)
     }
   })
+  cfg.operators.forEach((o, i) => {
+    if (seen.has(o.id)) throw new HubError('EGIF_ERR_CONFIG_REFERENCE', `${cfg.file}: /operators/${i}/id: "${o.id}" is already a participant — operators need their own id`)
+  })
   cfg.auditors.forEach((a, i) => {
     if (seen.has(a.id)) throw new HubError('EGIF_ERR_CONFIG_REFERENCE', `${cfg.file}: /auditors/${i}/id: "${a.id}" is already a participant — auditors need their own id`)
   })

@@ -242,6 +242,20 @@ export const configSchema = {
         }
       }
     },
+    operators: {
+      description: 'Operators: may list and replay dead letters and read any message status.',
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'apiKeys'],
+        properties: {
+          id: participantId,
+          apiKeys: { type: 'array', minItems: 1, items: apiKeyHash }
+        }
+      }
+    },
     auditors: {
       type: 'array',
       default: [],

@@ -47,6 +47,7 @@ export interface HubConfig {
   }
   participants: ParticipantConfig[]
   auditors: Array<{ id: string, apiKeys: string[] }>
+  operators: Array<{ id: string, apiKeys: string[] }>
   routes: RouteConfig[]
   /** Set from REDIS_URL; selects the cluster queue driver. */
   redisUrl?: string

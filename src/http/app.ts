@@ -8,6 +8,7 @@ import type { Hub } from '../hub.js'
 import { messageRoutes } from './routes/messages.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { directoryRoutes } from './routes/directory.js'
+import { adminRoutes } from './routes/admin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,5 +68,6 @@ export function buildApp (hub: Hub, opts: AppOptions = {}): FastifyInstance {
   void app.register(messageRoutes)
   void app.register(inboxRoutes)
   void app.register(directoryRoutes)
+  void app.register(adminRoutes)
   return app
 }

@@ -4,7 +4,7 @@ import { HubError } from '../errors.js'
 import type { HubConfig, ParticipantConfig, RouteConfig, Selector } from '../config/types.js'
 import type { ParticipantTrust } from '../crypto/trust.js'
 
-export type Role = 'participant' | 'auditor'
+export type Role = 'participant' | 'auditor' | 'operator'
 
 /** Who is calling, once authenticated. */
 export interface Principal {
@@ -63,6 +63,9 @@ export class ParticipantRegistry {
         const fp = c.includes(':') && !c.includes('/') ? c : readCertificate(c, `participant ${p.id}`).fingerprint256
         this.certOwners.set(fp, p.id)
       }
+    }
+    for (const o of cfg.operators) {
+      for (const h of o.apiKeys) this.addKey(h, { id: o.id, role: 'operator', via: 'api-key' })
     }
     for (const a of cfg.auditors) {
       for (const h of a.apiKeys) this.addKey(h, { id: a.id, role: 'auditor', via: 'api-key' })

@@ -26,9 +26,9 @@ export function statusView (m: StoredMessage): Record<string, unknown> {
   }
 }
 
-/** Finds a message the caller may see: as its sender, its receiver, or an auditor. */
+/** Finds a message the caller may see: as its sender, its receiver, an auditor or an operator. */
 export function findVisible (messages: StoredMessage[], who: Principal, sender?: string): StoredMessage {
-  const visible = messages.filter((m) => (sender === undefined || m.sender === sender) && (who.role === 'auditor' || m.sender === who.id || m.receiver === who.id))
+  const visible = messages.filter((m) => (sender === undefined || m.sender === sender) && (who.role !== 'participant' || m.sender === who.id || m.receiver === who.id))
   if (visible.length === 0) throw new HubError('EGIF_ERR_NOT_FOUND', 'no such message visible to the caller')
   if (visible.length > 1) {
     // The caller's own message wins over one it received with the same id.
@@ -49,7 +49,7 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
     try {
       hub.assertAccepting()
       principal = req.principal()
-      if (principal.role !== 'participant') throw new HubError('EGIF_ERR_AUTH_FORBIDDEN', 'auditors cannot send messages')
+      if (principal.role !== 'participant') throw new HubError('EGIF_ERR_AUTH_FORBIDDEN', 'only participants send messages')
       const result = await hub.intake.submit({ principal, headers: req.headers, body, receivedAt })
       return await reply.code(result.status).header('location', `/v1/messages/${encodeURIComponent(result.receipt.messageId)}`).send(result.receipt)
     } catch (err) {

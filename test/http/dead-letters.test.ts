@@ -1,0 +1,63 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { hashApiKey } from '../../src/registry/participants.js'
+import { KEYS, NOTE, headers, startHub, startSink, until } from '../helpers/hub.js'
+
+const OPERATOR_KEY = 'key-operator-0123456789'
+const BIN = fileURLToPath(new URL('../../bin/egif.js', import.meta.url))
+
+async function egif (args: string[]): Promise<{ code: number, out: string, err: string }> {
+  return await new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args])
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    p.on('close', (code) => { resolve({ code: code ?? -1, out, err }) })
+  })
+}
+
+t.test('operators list dead letters and replay them, from the API and the CLI', async (t) => {
+  const sink = await startSink(t)
+  let refuse = true
+  sink.answer = () => ({ status: refuse ? 422 : 200 })
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(OPERATOR_KEY)] }] } })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  for (const id of ['dl-1', 'dl-2', 'dl-3']) {
+    await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C', 'egif-message-id': id }) })
+  }
+  await until(async () => (await hub.store.deadLetters()).length === 3, 'three dead letters')
+
+  t.equal((await app.inject({ url: '/v1/admin/dead-letters', headers: headers(KEYS.A, {}) })).statusCode, 403, 'participants are not operators')
+  const list = await app.inject({ url: '/v1/admin/dead-letters', headers: headers(OPERATOR_KEY, {}) })
+  t.equal(list.statusCode, 200)
+  t.match(list.json().deadLetters, [
+    { message: 'TH-A/dl-1', receiver: 'TH-C', attempts: 1, code: 'EGIF_ERR_DELIVERY_PERMANENT', reason: /answered 422/ },
+    { message: 'TH-A/dl-2' },
+    { message: 'TH-A/dl-3' }
+  ])
+
+  refuse = false
+  const one = await app.inject({ method: 'POST', url: '/v1/admin/dead-letters/replay', payload: JSON.stringify({ messages: ['TH-A/dl-1', 'TH-A/nope'] }), headers: headers(OPERATOR_KEY, { 'content-type': 'application/json' }) })
+  t.same(one.json(), { replayed: ['TH-A/dl-1'], notFound: ['TH-A/nope'], notDead: [] })
+  await until(async () => (await hub.store.get('TH-A', 'dl-1'))?.state === 'delivered', 'replayed message delivered')
+  const m = (await hub.store.get('TH-A', 'dl-1'))!
+  t.same(m.events.map((e) => e.type), ['accepted', 'dead-lettered', 'replayed', 'delivered'])
+  t.equal(m.events[2].by, 'OPS', 'the replay names the operator')
+  const bad = await app.inject({ method: 'POST', url: '/v1/admin/dead-letters/replay', payload: '{"messages": "all"}', headers: headers(OPERATOR_KEY, { 'content-type': 'application/json' }) })
+  t.equal(bad.statusCode, 400)
+
+  const cliList = await egif(['dead-letters', 'list', '--hub', url, '--key', OPERATOR_KEY])
+  t.equal(cliList.code, 0, cliList.err)
+  t.match(cliList.out, /TH-A\/dl-2\tto TH-C\t1 attempts\tEGIF_ERR_DELIVERY_PERMANENT/)
+  t.notMatch(cliList.out, /dl-1/)
+  const cliReplay = await egif(['dead-letters', 'replay', '--all', '--hub', url, '--key', OPERATOR_KEY])
+  t.equal(cliReplay.code, 0, cliReplay.err)
+  t.match(cliReplay.out, /replayed 2: TH-A\/dl-2, TH-A\/dl-3/)
+  await until(async () => (await hub.store.deadLetters()).length === 0 && (await hub.store.get('TH-A', 'dl-3'))?.state === 'delivered', 'all replayed and delivered')
+  const notDead = await egif(['dead-letters', 'replay', 'TH-A/dl-1', '--hub', url, '--key', OPERATOR_KEY])
+  t.equal(notDead.code, 1)
+  t.match(notDead.out, /not dead letters: TH-A\/dl-1/)
+  t.equal((await egif(['dead-letters', 'list', '--hub', url, '--key', KEYS.A])).code, 1, 'a participant key is refused')
+})
