@@ -5,10 +5,11 @@ import httpPush from '../../adapters/http-push/index.js'
 import mailbox from '../../adapters/mailbox/index.js'
 import restJson from '../../adapters/rest-json/index.js'
 import fileDrop from '../../adapters/file-drop/index.js'
+import soapEcms from '../../adapters/soap-ecms/index.js'
 
 /** The adapters shipped with the hub. */
 export function builtinAdapters (): Array<Adapter<any>> {
-  return [httpPush, mailbox, restJson, fileDrop]
+  return [httpPush, mailbox, restJson, fileDrop, soapEcms]
 }
 
 /** Installed adapters by name, each with its config schema compiled once. */
