@@ -25,6 +25,19 @@ import { HubKeyRing } from './crypto/jwks.js'
 import { sealFor, signReceipt } from './crypto/receipt.js'
 import { verifyDetached } from './crypto/jws.js'
 import { verifyXmlSignature } from './crypto/xmldsig/index.js'
+import { Trail } from './trail/trail.js'
+import { BodyArchive } from './trail/archive.js'
+
+/**
+ * What logs never show: credentials, keys, document bodies and the personal-data fields of
+ * documents (names, national ids, addresses, contacts) wherever a logged object carries them.
+ */
+const LOG_REDACT = [
+  'req.headers.authorization', 'req.headers["egif-signature"]', 'headers.authorization',
+  '*.apiKey', '*.apiKeys', '*.key', '*.privateKey', '*.passphrase', '*.pem',
+  'body', '*.body', '*.document',
+  '*.firstName', '*.lastName', '*.citizenId', '*.nationalId', '*.taxId', '*.address', '*.email', '*.phone', '*.birthDate'
+]
 
 /** The folder of the built-in document types. */
 export const BUILTIN_SCHEMAS = fileURLToPath(new URL('../schemas/', import.meta.url))
@@ -80,7 +93,10 @@ export class Hub {
     readonly store: MessageStore,
     readonly queue: DeliveryQueue,
     readonly keys: HubKeyRing,
-    private readonly adapters: AdapterRegistry
+    private readonly adapters: AdapterRegistry,
+    /** This process's audit trail (`<dataDir>/trail/<log>`). */
+    readonly trail: Trail,
+    readonly archive: BodyArchive
   ) {
     this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
     const signer: HubSigner = {
@@ -112,6 +128,7 @@ export class Hub {
       signer,
       log,
       config: config.delivery,
+      trail,
       recipientOf: (id) => {
         const r = this.recipients.get(id)
         if (r === undefined) throw new HubError('EGIF_ERR_RECEIVER_UNKNOWN', `no adapter for ${id}`)
@@ -130,13 +147,15 @@ export class Hub {
         jsonMaxDepth: config.limits.jsonMaxDepth,
         xml: { maxDepth: config.limits.xmlMaxDepth, maxAttributes: config.limits.xmlMaxAttributes, maxElements: config.limits.xmlMaxElements }
       },
-      enqueue: async (m) => { await this.worker.enqueue(m) }
+      enqueue: async (m) => { await this.worker.enqueue(m) },
+      trail,
+      archive: async (at, digest, body) => { await archive.put(at, digest, body) }
     })
   }
 
   /** Builds a hub from a validated configuration, opens its store and resumes pending deliveries. */
   static async create (config: HubConfig, opts: HubOptions = {}): Promise<Hub> {
-    const log = opts.log ?? pino({ level: config.hub.logLevel, redact: ['req.headers.authorization', '*.apiKey', '*.body'] })
+    const log = opts.log ?? pino({ level: config.hub.logLevel, redact: LOG_REDACT })
     const types = DocumentTypeRegistry.fromConfig(config, BUILTIN_SCHEMAS)
     const participants = new ParticipantRegistry(config)
     const adapters = new AdapterRegistry()
@@ -161,7 +180,14 @@ export class Hub {
       store = await JournalStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
       queue = new EmbeddedQueue()
     }
-    const hub = new Hub(config, log, types, participants, store, queue, keys, adapters)
+    // Each process keeps and signs its own trail; in cluster mode the default name tells them apart.
+    const trailLog = config.trail.log ?? (config.redisUrl !== undefined ? `${config.hub.id}.${process.pid}` : config.hub.id)
+    const trail = await Trail.open(join(config.hub.dataDir, 'trail'), { ...config.trail, log: trailLog, keys, unsafeNoSync: opts.unsafeNoSync, logger: log })
+    await trail.append({ type: 'started', detail: `${config.redisUrl !== undefined ? 'cluster' : 'embedded'} process ${process.pid}` })
+    await trail.recordConfiguration({ ...config, file: undefined, baseDir: undefined }, keys.all.map((k) => k.kid))
+    const archive = new BodyArchive(join(config.hub.dataDir, 'archive'), { ...config.archive, trail, logger: log })
+    archive.start()
+    const hub = new Hub(config, log, types, participants, store, queue, keys, adapters, trail, archive)
     // Embedded: every undelivered message needs its job again. Cluster: the jobs live in Redis;
     // only a message whose process died between storing and queueing it lacks one.
     const grace = hub.mode === 'cluster' ? config.cluster.sweepIntervalMs : 0
@@ -233,6 +259,8 @@ export class Hub {
 
   recordRejection (fields: Omit<Extract<JournalRecord, { t: 'rejected' }>, 't' | 'seq'>): void {
     this.store.recordRejection(fields).catch((err: unknown) => { this.log.warn({ err }, 'could not record a rejected request') })
+    const { caller, claimedSender, messageId, code, status, digest, size, at } = fields
+    this.trail.append({ type: 'rejected', at, caller, claimedSender, messageId, code, status, digest, size }).catch((err: unknown) => { this.log.warn({ err }, 'could not record a rejected request in the trail') })
   }
 
   /** Stops intake, lets running deliveries finish (bounded by the delivery timeout), closes the store. */
@@ -246,6 +274,9 @@ export class Hub {
     const adapters = new Set([...this.recipients.values()].map((r) => r.adapter).concat(this.inbound.map((i) => i.adapter)))
     for (const a of adapters) await a.close?.()
     await this.store.close()
+    this.archive.stop()
+    await this.trail.append({ type: 'stopped' }).catch(() => {})
+    await this.trail.close()
     this.types.close()
   }
 }

@@ -4,7 +4,8 @@ import { PermanentDeliveryError, TransientDeliveryError } from '../adapters-sdk/
 import type { DeliveryConfig } from '../config/types.js'
 import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
-import type { Receipt, StoredMessage } from '../store/types.js'
+import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
+import type { Trail } from '../trail/trail.js'
 import { backoffDelay } from './backoff.js'
 import type { HubSigner } from './signer.js'
 
@@ -22,6 +23,8 @@ export interface DeliveryWorkerDeps {
   /** The adapter and its validated config for a receiver. */
   recipientOf: (receiver: string) => Recipient
   now?: () => Date
+  /** The audit trail: every event of a message is recorded there too. */
+  trail: Pick<Trail, 'append'>
 }
 
 /**
@@ -45,7 +48,7 @@ export class DeliveryWorker {
     putInMailbox: async (msg) => {
       const m = await this.deps.store.get(msg.routing.sender, msg.routing.messageId)
       if (m === undefined || m.state === 'in-mailbox' || m.state === 'acked') return
-      await this.deps.store.addEvent(m.sender, m.messageId, { type: 'in-mailbox', at: this.now().toISOString(), attempt: msg.attempt })
+      await this.addEvent(m, { type: 'in-mailbox', at: this.now().toISOString(), attempt: msg.attempt })
     }
   }
 
@@ -118,18 +121,18 @@ export class DeliveryWorker {
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
-    await store.addEvent(m.sender, m.messageId, { type: 'delivered', at, attempt }, this.deliveredReceipt(m, at))
+    await this.addEvent(m, { type: 'delivered', at, attempt }, this.deliveredReceipt(m, at))
     log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
   }
 
   private async failed (m: StoredMessage, attempt: number, err: unknown, timedOut: boolean): Promise<void> {
-    const { store, log, config, queue } = this.deps
+    const { log, config, queue } = this.deps
     const at = this.now().toISOString()
     const permanent = err instanceof PermanentDeliveryError
     const code = timedOut ? 'EGIF_ERR_DELIVERY_TIMEOUT' : (err as { code?: string }).code ?? 'EGIF_ERR_DELIVERY_TRANSIENT'
     const detail = timedOut ? `no answer within ${config.timeoutMs} ms` : (err as Error).message
     if (permanent || attempt >= config.maxAttempts) {
-      await store.addEvent(m.sender, m.messageId, {
+      await this.addEvent(m, {
         type: 'dead-lettered',
         at,
         attempt,
@@ -142,14 +145,35 @@ export class DeliveryWorker {
     const retryAfter = err instanceof TransientDeliveryError ? err.retryAfterMs : undefined
     const delay = backoffDelay(attempt + 1, config, retryAfter)
     const nextAttemptAt = new Date(Date.parse(at) + delay).toISOString()
-    await store.addEvent(m.sender, m.messageId, { type: 'attempt-failed', at, attempt, code, detail, nextAttemptAt })
+    await this.addEvent(m, { type: 'attempt-failed', at, attempt, code, detail, nextAttemptAt })
     log.info({ messageId: m.messageId, receiver: m.receiver, attempt, code, delay }, 'delivery attempt failed; retry scheduled')
     await queue.add({ sender: m.sender, messageId: m.messageId, attempt: attempt + 1, digest: m.digest }, { delayMs: delay })
   }
 
+  /** Records an event of a message in the store and, in parallel, in the audit trail. */
+  async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt): Promise<StoredMessage> {
+    const [updated] = await Promise.all([
+      this.deps.store.addEvent(m.sender, m.messageId, event, deliveredReceipt),
+      this.deps.trail.append({
+        type: event.type,
+        at: event.at,
+        messageId: m.messageId,
+        sender: m.sender,
+        receiver: m.receiver,
+        documentType: m.documentType,
+        digest: m.digest,
+        attempt: event.attempt,
+        code: event.code,
+        by: event.by,
+        detail: event.detail
+      })
+    ])
+    return updated
+  }
+
   /** Requeues a dead-lettered message (operator action); recorded as a `replayed` event. */
   async replay (m: StoredMessage, by: string): Promise<void> {
-    await this.deps.store.addEvent(m.sender, m.messageId, { type: 'replayed', at: this.now().toISOString(), by })
+    await this.addEvent(m, { type: 'replayed', at: this.now().toISOString(), by })
     await this.enqueue(m)
   }
 

@@ -12,6 +12,7 @@ import { identify } from './identify.js'
 import { validateSchema } from './validate.js'
 import { verifySenderSignature, type SignatureVerifiers } from './verify-signature.js'
 import { authorizeRoute } from './authorize.js'
+import type { Trail } from '../trail/trail.js'
 
 export interface IntakeDeps {
   types: DocumentTypeRegistry
@@ -23,6 +24,10 @@ export interface IntakeDeps {
   limits: ParseLimits
   /** Hands an accepted message to delivery. */
   enqueue: (m: StoredMessage) => Promise<void>
+  /** The audit trail: the receipt names the `accepted` record. */
+  trail: Pick<Trail, 'begin'>
+  /** Keeps the body in the archive (retention), once the message is stored. */
+  archive?: (receivedAt: string, digest: string, body: Uint8Array) => Promise<void>
 }
 
 export interface IntakeResult {
@@ -94,7 +99,23 @@ export class Intake {
       ...(r.conversationId !== undefined ? { conversationId: r.conversationId } : {}),
       ...(r.inReplyTo !== undefined ? { inReplyTo: r.inReplyTo } : {})
     }
-    const result = await deps.store.accept(meta, s.req.body, (trail) => {
+    let recorded: Promise<void> | undefined
+    const result = await deps.store.accept(meta, s.req.body, () => {
+      // The trail record and the message are written in parallel; 202 waits for both.
+      const { done, ...trail } = deps.trail.begin({
+        type: 'accepted',
+        at: meta.receivedAt,
+        messageId: meta.messageId,
+        sender: meta.sender,
+        receiver: meta.receiver,
+        documentType: meta.documentType,
+        documentVersion: meta.documentVersion,
+        digest: meta.digest,
+        size: meta.size
+      })
+      recorded = done
+      // Awaited below; if the store fails first, the error the caller sees is the store's.
+      done.catch(() => {})
       const unsigned: Omit<Receipt, 'signature'> = {
         messageId: meta.messageId,
         status: 'accepted',
@@ -120,6 +141,8 @@ export class Intake {
       return { receipt, seal }
     })
     if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
+    await recorded
+    await deps.archive?.(meta.receivedAt, meta.digest, s.req.body)
     await deps.enqueue(result.message)
     return { status: 202, receipt: result.message.receipt, message: result.message }
   }

@@ -56,7 +56,7 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
     if (m.state !== 'in-mailbox') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
     const at = new Date().toISOString()
     const receipt = hub.worker.deliveredReceipt(m, at)
-    await hub.store.addEvent(m.sender, m.messageId, { type: 'acked', at, by: who.id }, receipt)
+    await hub.worker.addEvent(m, { type: 'acked', at, by: who.id }, receipt)
     return receipt
   })
 }
