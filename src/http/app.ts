@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import { HubError, isHubError } from '../errors.js'
 import type { Principal } from '../registry/participants.js'
@@ -8,6 +8,7 @@ import type { Hub } from '../hub.js'
 import { messageRoutes } from './routes/messages.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { directoryRoutes } from './routes/directory.js'
+import { auditRoutes } from './routes/audit.js'
 import { adminRoutes } from './routes/admin.js'
 
 declare module 'fastify' {
@@ -35,8 +36,9 @@ export function buildApp (hub: Hub, opts: AppOptions = {}): FastifyInstance {
     loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
     bodyLimit: hub.config.limits.maxBodyBytes,
     // Message ids may be 128 characters; leave room for the rest of the path.
-    maxParamLength: 256,
-    disableRequestLogging: true,
+    routerOptions: { maxParamLength: 256 },
+    // One log line per request would double the log volume at load; problems are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...(tls !== undefined
       ? { https: { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false } }
@@ -68,6 +70,7 @@ export function buildApp (hub: Hub, opts: AppOptions = {}): FastifyInstance {
   void app.register(messageRoutes)
   void app.register(inboxRoutes)
   void app.register(directoryRoutes)
+  void app.register(auditRoutes)
   void app.register(adminRoutes)
   return app
 }
