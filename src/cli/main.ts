@@ -14,6 +14,7 @@ Commands:
   receipt     verify a receipt the hub signed (receipt verify)
   dead-letters  list and replay messages the hub gave up delivering (operators)
   seal        verify the EGIF-Seal of a delivery (seal verify)
+  trail       verify, export and prove the audit trail (trail verify | export | prove)
 
 Run "egif <command> --help" for a command's options.
 `
@@ -30,7 +31,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sign: async () => (await import('./sign.js')).sign,
   verify: async () => (await import('./verify.js')).verify,
   receipt: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('receipt', argv),
-  seal: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('seal', argv)
+  seal: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('seal', argv),
+  trail: async () => (await import('./trail.js')).trail
 }
 
 async function main (argv: string[]): Promise<number> {
