@@ -112,7 +112,9 @@ export class Hub {
     }
     for (const p of participants.list()) {
       const name = p.delivery.mode === 'pull' ? 'mailbox' : p.delivery.adapter!
-      this.recipients.set(p.id, adapters.resolve(name, p.delivery.mode === 'pull' ? {} : p.delivery.config, `${config.file}: participant ${p.id}`))
+      const resolved = adapters.resolve(name, p.delivery.mode === 'pull' ? {} : p.delivery.config, `${config.file}: participant ${p.id}`)
+      const own = config.participants.find((c) => c.id === p.id)?.delivery.retry
+      this.recipients.set(p.id, { ...resolved, retry: { ...config.delivery, ...own } })
     }
     for (const p of config.participants) {
       p.inbound.forEach((ib, i) => {

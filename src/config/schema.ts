@@ -236,7 +236,18 @@ export const configSchema = {
             properties: {
               mode: { enum: ['push', 'pull'] },
               adapter: { type: 'string', description: 'Adapter name for push delivery (e.g. http-push). Pull uses the mailbox.' },
-              config: { type: 'object', default: {} }
+              config: { type: 'object', default: {} },
+              retry: {
+                type: 'object',
+                additionalProperties: false,
+                description: 'This receiver\'s own attempts, backoff and timeout; unset members come from the hub\'s delivery section.',
+                properties: {
+                  maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+                  initialBackoffMs: { type: 'integer', minimum: 1 },
+                  maxBackoffMs: { type: 'integer', minimum: 1 },
+                  timeoutMs: { type: 'integer', minimum: 100 }
+                }
+              }
             }
           }
         }

@@ -88,7 +88,7 @@ export interface ParticipantConfig {
   clientCertificates: string[]
   signingCertificates: string[]
   signingAuthorities: Array<{ caFile: string, subject: Record<string, string> }>
-  delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown> }
+  delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown>, retry?: Partial<Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>> }
   inbound: Array<{ adapter: string, config: Record<string, unknown> }>
 }
 

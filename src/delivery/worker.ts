@@ -12,6 +12,8 @@ import type { HubSigner } from './signer.js'
 export interface Recipient {
   adapter: Adapter<any>
   config: Record<string, unknown>
+  /** Attempts, backoff and timeout for this receiver: the hub's `delivery` with its own overrides. */
+  retry?: Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>
 }
 
 export interface DeliveryWorkerDeps {
@@ -104,13 +106,14 @@ export class DeliveryWorker {
   }
 
   private async handle (job: DeliveryJob): Promise<void> {
-    const { store, log, config } = this.deps
+    const { store, log } = this.deps
     const m = await store.get(job.sender, job.messageId)
     // Already settled (a duplicate job after a restart, or an operator action): nothing to do.
     if (m === undefined || m.state !== 'queued') return
     const attempt = job.attempt
-    const { adapter, config: adapterConfig } = this.deps.recipientOf(m.receiver)
-    const timeout = AbortSignal.timeout(config.timeoutMs)
+    const recipient = this.deps.recipientOf(m.receiver)
+    const { adapter, config: adapterConfig } = recipient
+    const timeout = AbortSignal.timeout((recipient.retry ?? this.deps.config).timeoutMs)
     const signal = AbortSignal.any([timeout, this.abort.signal])
     const msg = await this.standardMessage(m, attempt)
     try {
@@ -126,7 +129,8 @@ export class DeliveryWorker {
   }
 
   private async failed (m: StoredMessage, attempt: number, err: unknown, timedOut: boolean): Promise<void> {
-    const { log, config, queue } = this.deps
+    const { log, queue } = this.deps
+    const config = this.deps.recipientOf(m.receiver).retry ?? this.deps.config
     const at = this.now().toISOString()
     const permanent = err instanceof PermanentDeliveryError
     const code = timedOut ? 'EGIF_ERR_DELIVERY_TIMEOUT' : (err as { code?: string }).code ?? 'EGIF_ERR_DELIVERY_TRANSIENT'

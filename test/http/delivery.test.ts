@@ -139,3 +139,17 @@ t.test('the mailbox survives a restart', async (t) => {
   t.same(list.json().messages.map((m: { messageId: string }) => m.messageId), ['keep-1'])
   t.equal((await second.app.inject({ url: '/v1/inbox/keep-1', headers: headers(KEYS.B, {}) })).body, ORDER())
 })
+
+t.test('a receiver may have its own attempts and backoff', async (t) => {
+  const sink = await startSink(t)
+  sink.answer = () => ({ status: 503 })
+  const { app, hub } = await startHub(t, {
+    pushUrl: sink.url,
+    patch: (raw) => { raw.delivery.maxAttempts = 5; raw.participants[2].delivery.retry = { maxAttempts: 2, initialBackoffMs: 5 } }
+  })
+  await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'own-1' }) })
+  await until(async () => (await hub.store.get('TH-A', 'own-1'))?.state === 'dead-lettered', 'dead letter after the receiver\'s own 2 attempts')
+  const m = (await hub.store.get('TH-A', 'own-1'))!
+  t.equal(m.attempts, 2, 'the receiver\'s maxAttempts, not the hub\'s 5')
+  t.equal(sink.requests.length, 2)
+})
