@@ -86,11 +86,11 @@ function fixtureCheck (subject: AdapterSubject, config: (c: unknown) => Record<s
 }
 
 /** Runs a check with a fresh peer, always closed afterwards. */
-function withPeer (subject: AdapterSubject, config: (c: unknown) => Record<string, unknown>, fn: (peer: ConformancePeer, cfg: Record<string, unknown>) => Promise<void>): () => Promise<void> {
+function withPeer (subject: AdapterSubject, config: (c: unknown) => Record<string, unknown>, fn: (peer: ConformancePeer, cfg: Record<string, unknown>) => Promise<void>, side: 'outbound' | 'inbound' = 'outbound'): () => Promise<void> {
   return async () => {
     const peer = await subject.peer!()
     try {
-      await fn(peer, config(peer.config))
+      await fn(peer, config(side === 'inbound' ? peer.inboundConfig ?? peer.config : peer.config))
     } finally {
       await peer.close()
     }
@@ -106,7 +106,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'accept',
     name: 'outbound: delivers to a willing legacy system',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('accept')
+      await peer.behave('accept')
       await deliver(peer, cfg, message(), AbortSignal.timeout(SETTLE_MS))
       assert.equal(await peer.held(), 1, 'the legacy system holds the document')
     })
@@ -114,7 +114,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'accept',
     name: 'outbound: duplicates dropped (a retry with the same id and bytes leaves one document)',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('accept')
+      await peer.behave('accept')
       const msg = message()
       await deliver(peer, cfg, msg, AbortSignal.timeout(SETTLE_MS))
       await deliver(peer, cfg, { ...msg, attempt: 2 }, AbortSignal.timeout(SETTLE_MS))
@@ -124,7 +124,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'accept',
     name: 'outbound: a signal that has already fired is honoured',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('accept')
+      await peer.behave('accept')
       const ac = new AbortController()
       ac.abort()
       const r = await within(deliver(peer, cfg, message(), ac.signal), SETTLE_MS)
@@ -136,7 +136,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'transient',
     name: 'outbound: errors typed — a temporary failure is a TransientDeliveryError',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('transient')
+      await peer.behave('transient')
       const r = await within(deliver(peer, cfg, message(), AbortSignal.timeout(SETTLE_MS)), SETTLE_MS * 2)
       assert.ok(r.settled && !r.ok, 'deliver rejects')
       assert.ok(r.error instanceof TransientDeliveryError, `expected TransientDeliveryError, got ${describe(r.error)}`)
@@ -146,7 +146,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'permanent',
     name: 'outbound: errors typed — a refusal is a PermanentDeliveryError',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('permanent')
+      await peer.behave('permanent')
       const r = await within(deliver(peer, cfg, message(), AbortSignal.timeout(SETTLE_MS)), SETTLE_MS * 2)
       assert.ok(r.settled && !r.ok, 'deliver rejects')
       assert.ok(r.error instanceof PermanentDeliveryError, `expected PermanentDeliveryError, got ${describe(r.error)}`)
@@ -156,7 +156,7 @@ function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record
     needs: 'hang',
     name: 'outbound: timeouts honoured — a legacy system that never answers is given up when the signal fires',
     run: withPeer(subject, config, async (peer, cfg) => {
-      peer.behave('hang')
+      await peer.behave('hang')
       const r = await within(deliver(peer, cfg, message(), AbortSignal.timeout(200)), 200 + SETTLE_MS)
       assert.ok(r.settled, 'deliver settles after its signal fires')
       assert.ok(!r.ok, 'deliver rejects')
@@ -225,7 +225,7 @@ function inboundChecks (subject: AdapterSubject, config: (c: unknown) => Record<
       } finally {
         await stopInbound(h)
       }
-    })
+    }, 'inbound')
   }, {
     needs: 'inbound',
     name: 'inbound: a document the hub refuses is set aside, not retried, and the adapter keeps running',
@@ -240,7 +240,7 @@ function inboundChecks (subject: AdapterSubject, config: (c: unknown) => Record<
       } finally {
         await stopInbound(h)
       }
-    })
+    }, 'inbound')
   }, {
     needs: 'inbound',
     name: 'inbound: a transient refusal leaves the item for later, resubmitted with the same message id',
@@ -254,7 +254,7 @@ function inboundChecks (subject: AdapterSubject, config: (c: unknown) => Record<
       } finally {
         await stopInbound(h)
       }
-    })
+    }, 'inbound')
   }]
 }
 

@@ -11,9 +11,11 @@ export type PeerBehaviour = 'accept' | 'transient' | 'permanent' | 'hang'
 export interface ConformancePeer<Config = any> {
   /** The adapter configuration that points at this stand-in (defaults are applied by the suite). */
   config: Partial<Config>
+  /** The configuration of the inbound side when it differs (another table, another folder). Default `config`. */
+  inboundConfig?: Partial<Config>
   /** The behaviours this stand-in can play; checks for the others are not run. */
   behaviours: PeerBehaviour[]
-  behave: (b: PeerBehaviour) => void
+  behave: (b: PeerBehaviour) => void | Promise<void>
   /** Outbound: how many distinct documents the legacy system holds. */
   held: () => Promise<number>
   /** Inbound: the legacy system produces one new item for the hub. */

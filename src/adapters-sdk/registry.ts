@@ -6,10 +6,11 @@ import mailbox from '../../adapters/mailbox/index.js'
 import restJson from '../../adapters/rest-json/index.js'
 import fileDrop from '../../adapters/file-drop/index.js'
 import soapEcms from '../../adapters/soap-ecms/index.js'
+import { createSqlTableAdapter } from '../../adapters/sql-table/index.js'
 
-/** The adapters shipped with the hub. */
+/** The adapters shipped with the hub. sql-table holds connection pools, so each hub gets its own. */
 export function builtinAdapters (): Array<Adapter<any>> {
-  return [httpPush, mailbox, restJson, fileDrop, soapEcms]
+  return [httpPush, mailbox, restJson, fileDrop, soapEcms, createSqlTableAdapter()]
 }
 
 /** Installed adapters by name, each with its config schema compiled once. */
