@@ -14,6 +14,7 @@ Commands:
   receipt     verify a receipt the hub signed (receipt verify)
   dead-letters  list and replay messages the hub gave up delivering (operators)
   seal        verify the EGIF-Seal of a delivery (seal verify)
+  adapter     scaffold an adapter (adapter new) and run its fixtures and conformance suite (adapter test)
   trail       verify, export and prove the audit trail (trail verify | export | prove)
 
 Run "egif <command> --help" for a command's options.
@@ -32,7 +33,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).verify,
   receipt: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('receipt', argv),
   seal: async () => async (argv: string[]) => await (await import('./receipt.js')).receiptOrSeal('seal', argv),
-  trail: async () => (await import('./trail.js')).trail
+  trail: async () => (await import('./trail.js')).trail,
+  adapter: async () => (await import('./adapter.js')).adapter
 }
 
 async function main (argv: string[]): Promise<number> {
