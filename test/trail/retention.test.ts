@@ -1,0 +1,57 @@
+import t from 'tap'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { BodyArchive } from '../../src/trail/archive.js'
+import { Trail } from '../../src/trail/trail.js'
+import { verifyTrails } from '../../src/trail/verify.js'
+import { KEYS, NOTE, headers, startHub } from '../helpers/hub.js'
+import { tmpDir } from '../helpers/tmp.js'
+import { ring, trusted } from './helpers.js'
+
+const digest = (n: number): string => 'sha256:' + String(n).padStart(64, '0')
+
+t.test('expiry removes old bodies, records it, and never touches trail records', async (t) => {
+  const dir = tmpDir(t)
+  const keys = ring()
+  const trail = await Trail.open(join(dir, 'trail'), { log: 'hub-1', keys, unsafeNoSync: true })
+  let now = new Date('2026-03-10T12:00:00Z')
+  const archive = new BodyArchive(join(dir, 'archive'), { retentionDays: 5, trail, now: () => now })
+  const days = ['2026-03-01', '2026-03-02', '2026-03-08']
+  for (const [n, day] of days.entries()) {
+    await trail.append({ type: 'accepted', messageId: `m-${n}`, digest: digest(n), at: `${day}T09:00:00.000Z` })
+    await archive.put(`${day}T09:00:00.000Z`, digest(n), Buffer.from(`body ${n}`))
+  }
+  await archive.put('2026-03-01T10:00:00.000Z', digest(9), Buffer.from('another body that day'))
+  t.equal(archive.get('2026-03-01T09:00:00.000Z', digest(0))?.toString(), 'body 0')
+
+  t.equal(await archive.sweep(), 3, 'two bodies of 1 March, one of 2 March')
+  t.equal(archive.get('2026-03-01T09:00:00.000Z', digest(0)), undefined)
+  t.equal(archive.get('2026-03-08T09:00:00.000Z', digest(2))?.toString(), 'body 2', 'within retention')
+  t.same(readdirSync(join(dir, 'archive')), ['2026-03-08'])
+  const expired = trail.search({ limit: 1000 }).records.filter((r) => r.type === 'bodies-expired')
+  t.same(expired.map((r) => [r.size, r.detail]), [[2, 'bodies received on 2026-03-01 (retention 5 days)'], [1, 'bodies received on 2026-03-02 (retention 5 days)']])
+  t.same(trail.search({ messageId: 'm-0' }).records.map((r) => r.digest), [digest(0)], 'the digest stays in the trail')
+
+  now = new Date('2026-03-11T12:00:00Z')
+  t.equal(await archive.sweep(), 0, 'nothing more to expire')
+  await trail.close()
+  t.equal(verifyTrails([{ kind: 'dir', dir: join(dir, 'trail', 'hub-1') }], { keys: trusted(keys) }).reports[0].ok, true)
+
+  const forever = new BodyArchive(join(dir, 'kept'), { trail })
+  await forever.put('2000-01-01T00:00:00.000Z', digest(1), Buffer.from('old'))
+  t.equal(await forever.sweep(), 0, 'retention 0 keeps bodies forever')
+})
+
+t.test('the hub archives the exact bytes of each accepted message under its digest', async (t) => {
+  const { hub, app, dataDir } = await startHub(t, { patch: (raw) => { raw.archive = { retentionDays: 30 } } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/messages',
+    headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-message-id': 'arch-1', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-B', 'egif-document-type': 'test-note' }),
+    payload: NOTE('archived')
+  })
+  t.equal(res.statusCode, 202)
+  const receipt = res.json()
+  t.equal(hub.archive.get(receipt.receivedAt, receipt.digest)?.toString(), NOTE('archived'))
+  t.ok(existsSync(join(dataDir, 'archive', receipt.receivedAt.slice(0, 10), receipt.digest.slice(7))))
+})
