@@ -103,3 +103,19 @@ t.test('the trail of a data directory verifies after the hub stops, with the sto
   t.equal(reports[0].ok, true, JSON.stringify(reports[0].problems))
   t.equal(reports[0].covered, reports[0].end, 'the last checkpoint on close covers every record')
 })
+
+t.test('failed attempts, the dead letter and its replay are in the trail', async (t) => {
+  const { startSink } = await import('../helpers/hub.js')
+  const sink = await startSink(t)
+  sink.answer = (n) => ({ status: n <= 3 ? 500 : 200 })
+  const { hub, app } = await startHub(t, { pushUrl: sink.url })
+  t.equal((await app.inject(send('push-1', KEYS.A, { 'egif-receiver': 'TH-C' }))).statusCode, 202)
+  await until(async () => (await hub.store.get('TH-A', 'push-1'))?.state === 'dead-lettered', 'the dead letter')
+  await hub.worker.replay((await hub.store.get('TH-A', 'push-1'))!, 'operator-1')
+  await until(async () => (await hub.store.get('TH-A', 'push-1'))?.state === 'delivered', 'the delivery after replay')
+  await until(() => hub.trail.search({ messageId: 'push-1' }).records.some((r) => r.type === 'delivered'), 'the delivered record')
+  const records = hub.trail.search({ messageId: 'push-1' }).records
+  t.same(records.map((r) => r.type), ['accepted', 'attempt-failed', 'attempt-failed', 'dead-lettered', 'replayed', 'delivered'])
+  t.match(records[1], { attempt: 1, code: 'EGIF_ERR_DELIVERY_TRANSIENT', receiver: 'TH-C', documentType: 'test-note' })
+  t.match(records[4], { by: 'operator-1' })
+})
