@@ -189,7 +189,15 @@ export class Hub {
     await trail.recordConfiguration({ ...config, file: undefined, baseDir: undefined }, keys.all.map((k) => k.kid))
     const archive = new BodyArchive(join(config.hub.dataDir, 'archive'), { ...config.archive, trail, logger: log })
     archive.start()
-    const hub = new Hub(config, log, types, participants, store, queue, keys, adapters, trail, archive)
+    let hub: Hub
+    try {
+      hub = new Hub(config, log, types, participants, store, queue, keys, adapters, trail, archive)
+    } catch (err) {
+      // A configuration the hub refuses must not leave the trail's files open behind it.
+      archive.stop()
+      await trail.close()
+      throw err
+    }
     // Embedded: every undelivered message needs its job again. Cluster: the jobs live in Redis;
     // only a message whose process died between storing and queueing it lacks one.
     const grace = hub.mode === 'cluster' ? config.cluster.sweepIntervalMs : 0
