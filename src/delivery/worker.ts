@@ -110,6 +110,10 @@ export class DeliveryWorker {
     const m = await store.get(job.sender, job.messageId)
     // Already settled (a duplicate job after a restart, or an operator action): nothing to do.
     if (m === undefined || m.state !== 'queued') return
+    // Only the next attempt runs. A job for an attempt already made is stale: a sweep that read the
+    // message just before that attempt failed and queued its retry. Running it would deliver the
+    // message twice side by side.
+    if (job.attempt !== m.attempts + 1) return
     const attempt = job.attempt
     const recipient = this.deps.recipientOf(m.receiver)
     const { adapter, config: adapterConfig } = recipient
@@ -177,8 +181,9 @@ export class DeliveryWorker {
 
   /** Requeues a dead-lettered message (operator action); recorded as a `replayed` event. */
   async replay (m: StoredMessage, by: string): Promise<void> {
-    await this.addEvent(m, { type: 'replayed', at: this.now().toISOString(), by })
-    await this.enqueue(m)
+    // Attempts count from one again: queue the next attempt of the message as the replay left it.
+    const replayed = await this.addEvent(m, { type: 'replayed', at: this.now().toISOString(), by })
+    await this.enqueue(replayed)
   }
 
   stop (): void {
