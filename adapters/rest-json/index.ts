@@ -69,7 +69,7 @@ function authHeaders (auth: RestAuth | undefined, env: NodeJS.ProcessEnv): Recor
   const secret = env[name]
   // A missing secret is the operator's to fix; retrying keeps the message until it is set.
   if (secret === undefined || secret === '') throw new TransientDeliveryError(`the environment variable ${name} (rest-json ${auth.type} credential) is not set`, { code: 'EGIF_ERR_ADAPTER_CONFIG' })
-  return auth.type === 'bearer' ? { authorization: `Bearer ${secret}` } : { [auth.header.toLowerCase()]: secret }
+  return auth.type === 'bearer' ? { authorization: `Bearer ${secret}` } : { [(auth.header ?? 'x-api-key').toLowerCase()]: secret }
 }
 
 /**
