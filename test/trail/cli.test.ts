@@ -113,4 +113,13 @@ t.test('prove: a sender checks that the hub received its message, and that the t
   t.equal(no.code, 1)
   t.match(no.out, /NOT PROVEN/)
   t.equal((await egif(['trail', 'prove', 'p-1'], { ...env, EGIF_API_KEY: KEYS.C })).code, 1, 'not the caller\'s message')
+
+  // The auditor exports through the API and verifies the bundle offline.
+  const bundle = join(dir, 'export.jsonl')
+  const exp = await egif(['trail', 'export', '--from', '2000-01-01T00:00:00Z', '--out', bundle], { ...env, EGIF_API_KEY: KEYS.AUDITOR })
+  t.equal(exp.code, 0, exp.err)
+  const v = await egif(['trail', 'verify', bundle, '--cert', join(dir, 'hub.jwks'), '--message', 'p-1'])
+  t.equal(v.code, 0, v.out)
+  t.match(v.out, /p-1\n.*accepted\s+TEST-HUB:\d+/)
+  t.equal((await egif(['trail', 'export'], env)).code, 1, 'a participant may not export')
 })
