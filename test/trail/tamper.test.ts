@@ -128,3 +128,24 @@ t.test('a trail re-signed with another key after an edit is refused: no checkpoi
   t.equal(r.problems.filter((p) => /not signed by a trusted hub key/.test(p.message)).length, 9)
   t.equal(check(join(base, 'hub-1'), trusted(forger)).ok, true, 'the same trail verifies with the forger\'s key: the certificate is what the auditor trusts')
 })
+
+t.test('a period bundle: a changed record is named by its index in the whole trail', async (t) => {
+  const { dir } = await fresh(t)
+  const { TrailIndex } = await import('../../src/trail/trail-index.js')
+  const { bundleLines } = await import('../../src/trail/bundle.js')
+  const ix = TrailIndex.load(dir, 'hub-1')
+  const from = ix.record(45).at
+  const lines = [...bundleLines(ix, { keys: [] }, { from }, new Date())].map((b) => b.toString())
+  ix.close()
+  const file = join(dir, '..', 'period.jsonl')
+  writeFileSync(file, lines.join(''))
+  const ok = verifyTrails([{ kind: 'bundle', file }], { keys: trusted(keys) }).reports[0]
+  t.equal(ok.ok, true, JSON.stringify(ok.problems))
+  t.ok(ok.start > 0 && ok.start <= 45, `starts just before the period (${ok.start})`)
+  const k = lines.findIndex((l) => l.startsWith('{"i":60,'))
+  lines[k] = lines[k].replace('"TH-A"', '"TH-Q"')
+  writeFileSync(file, lines.join(''))
+  const bad = verifyTrails([{ kind: 'bundle', file }], { keys: trusted(keys) }).reports[0]
+  t.equal(bad.ok, false)
+  t.equal(bad.firstBad?.index, 60)
+})
