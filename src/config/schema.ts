@@ -8,6 +8,20 @@ const apiKeyHash = {
   pattern: '^sha256:[0-9a-f]{64}$',
   description: 'SHA-256 of the API key, as "sha256:<64 hex digits>" (see `egif keys hash`). Keys are never stored in clear.'
 }
+/** Accounts of a role that is not a participant (operators, auditors): an id and API key hashes. */
+const accounts = {
+  type: 'array',
+  default: [],
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'apiKeys'],
+    properties: {
+      id: participantId,
+      apiKeys: { type: 'array', minItems: 1, items: apiKeyHash }
+    }
+  }
+}
 const names = {
   type: 'object',
   additionalProperties: false,
@@ -253,33 +267,8 @@ export const configSchema = {
         }
       }
     },
-    operators: {
-      description: 'Operators: may list and replay dead letters and read any message status.',
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id', 'apiKeys'],
-        properties: {
-          id: participantId,
-          apiKeys: { type: 'array', minItems: 1, items: apiKeyHash }
-        }
-      }
-    },
-    auditors: {
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id', 'apiKeys'],
-        properties: {
-          id: participantId,
-          apiKeys: { type: 'array', minItems: 1, items: apiKeyHash }
-        }
-      }
-    },
+    operators: { ...accounts, description: 'Operators: may list and replay dead letters and read any message status.' },
+    auditors: { ...accounts, description: 'Auditors: read-only access to every message status and the audit trail.' },
     routes: {
       type: 'array',
       default: [],

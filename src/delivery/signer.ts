@@ -1,16 +1,7 @@
-import type { Receipt, SenderSignature } from '../store/types.js'
+import type { SealFields } from '../crypto/receipt.js'
+import type { Receipt } from '../store/types.js'
 
-/** The fields the hub's delivery seal covers (DESIGN §1). */
-export interface SealFields {
-  messageId: string
-  sender: string
-  receiver: string
-  documentType: string
-  documentVersion: string
-  digest: string
-  acceptedAt: string
-  senderSignature: SenderSignature
-}
+export type { SealFields }
 
 /** What intake and delivery need from the hub's key: signed receipts and seals. */
 export interface HubSigner {

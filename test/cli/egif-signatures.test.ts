@@ -1,25 +1,15 @@
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KEYS, NOTE, ORDER, headers, startHub, startSink, until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { egif as run } from '../helpers/egif.js'
 
-const BIN = fileURLToPath(new URL('../../bin/egif.js', import.meta.url))
 const LETTER = fileURLToPath(new URL('../../examples/gin-demo/messages/letter-mfa-to-ocsc.xml', import.meta.url))
 
-async function egif (args: string[], stdin?: string): Promise<{ code: number, out: string, err: string }> {
-  return await new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args])
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    p.on('close', (code) => { resolve({ code: code ?? -1, out, err }) })
-    p.stdin.end(stdin ?? '')
-  })
-}
+const egif = async (args: string[], stdin?: string) => await run(args, { stdin })
 
 t.test('keys new, sign and verify, XML and JSON', async (t) => {
   const dir = tmpDir(t)

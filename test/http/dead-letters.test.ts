@@ -1,22 +1,10 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { KEYS, NOTE, headers, startHub, startSink, until } from '../helpers/hub.js'
+import { egif } from '../helpers/egif.js'
 
 const OPERATOR_KEY = 'key-operator-0123456789'
-const BIN = fileURLToPath(new URL('../../bin/egif.js', import.meta.url))
 
-async function egif (args: string[]): Promise<{ code: number, out: string, err: string }> {
-  return await new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args])
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    p.on('close', (code) => { resolve({ code: code ?? -1, out, err }) })
-  })
-}
 
 t.test('operators list dead letters and replay them, from the API and the CLI', async (t) => {
   const sink = await startSink(t)
