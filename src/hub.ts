@@ -149,9 +149,21 @@ export class Hub {
         jsonMaxDepth: config.limits.jsonMaxDepth,
         xml: { maxDepth: config.limits.xmlMaxDepth, maxAttributes: config.limits.xmlMaxAttributes, maxElements: config.limits.xmlMaxElements }
       },
-      enqueue: async (m) => { await this.worker.enqueue(m) },
+      enqueue: async (m) => {
+        // The message is stored durably, so its 202 is due whatever happens to the job. A job that
+        // could not be added (Redis went away between the two) is added by the sweep in cluster
+        // mode, or at the next start in embedded mode (the queue is closed only while stopping).
+        try {
+          await this.worker.enqueue(m)
+        } catch (err) {
+          this.log.warn({ err, messageId: m.messageId, sender: m.sender }, 'message stored but its delivery not queued yet; the sweep or the next start queues it')
+        }
+      },
       trail,
-      archive: async (at, digest, body) => { await archive.put(at, digest, body) }
+      // The message is stored already: a body the archive could not keep is logged, never a failed intake.
+      archive: async (at, digest, body) => {
+        await archive.put(at, digest, body).catch((err: unknown) => { this.log.warn({ err, digest }, 'could not archive a body') })
+      }
     })
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ export interface BodyArchiveOptions {
  * bytes are gone.
  */
 export class BodyArchive {
+  private readonly writing = new Map<string, Promise<void>>()
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => Date
 
@@ -41,10 +43,21 @@ export class BodyArchive {
   async put (receivedAt: string, digest: string, body: Uint8Array): Promise<void> {
     const file = this.path(receivedAt, digest)
     if (existsSync(file)) return
-    mkdirSync(join(this.dir, receivedAt.slice(0, 10)), { recursive: true })
-    const tmp = `${file}.${process.pid}.tmp`
-    await writeFile(tmp, body)
-    await rename(tmp, file)
+    // Two messages with the same bytes on the same day share one file: the second waits for the first.
+    const pending = this.writing.get(file)
+    if (pending !== undefined) return await pending
+    const write = (async () => {
+      mkdirSync(join(this.dir, receivedAt.slice(0, 10)), { recursive: true })
+      const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`
+      await writeFile(tmp, body)
+      await rename(tmp, file)
+    })()
+    this.writing.set(file, write)
+    try {
+      await write
+    } finally {
+      this.writing.delete(file)
+    }
   }
 
   /** A body, or undefined once it has expired. */

@@ -181,3 +181,11 @@ t.test('directory, health, readiness and keys', async (t) => {
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'EGIF_ERR_NOT_FOUND')
 })
+
+t.test('many messages with the same bytes at once are each accepted', async (t) => {
+  const { app } = await startHub(t)
+  const body = NOTE('the same letter to many')
+  const res = await Promise.all(Array.from({ length: 20 }, async (_, i) => await app.inject(post(KEYS.A, body, { ...XML, 'egif-message-id': `same-${i}` }))))
+  t.same(res.map((r) => r.statusCode), Array(20).fill(202), 'no refusal and no crash when bodies are identical')
+  t.equal(new Set(res.map((r) => r.json().digest)).size, 1)
+})
