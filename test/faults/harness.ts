@@ -31,6 +31,8 @@ export interface Recipient {
   kept: Set<string>
   /** Requests for a message already kept: dropped, counted. */
   duplicates: number
+  /** The messages those repeats were of, with how many repeats each. */
+  repeated: Map<string, number>
   /** Per message: answers the hub could not take as delivered (non-2xx, or later than its timeout). */
   failures: Map<string, number>
   /** Requests whose connection closed before the answer (the hub process died under them). */
@@ -53,7 +55,7 @@ export interface Recipient {
  * `hubTimeoutMs`: answers delayed at least this long count as failures the hub saw.
  */
 export async function startRecipient (t: Test, opts: { behave?: (key: string, n: number) => Answer, hubTimeoutMs: number, listening?: boolean }): Promise<Recipient> {
-  const behave = opts.behave ?? (() => ({ status: 200 }))
+  const behave = opts.behave ?? ((): Answer => ({ status: 200 }))
   const port = await freePort()
   let server: Server | null = null
   const sockets = new Set<import('node:net').Socket>()
@@ -62,6 +64,7 @@ export async function startRecipient (t: Test, opts: { behave?: (key: string, n:
     requests: new Map(),
     kept: new Set(),
     duplicates: 0,
+    repeated: new Map(),
     failures: new Map(),
     cutOff: 0,
     badBodies: [],
@@ -94,8 +97,10 @@ export async function startRecipient (t: Test, opts: { behave?: (key: string, n:
       const a = behave(key, n)
       const ok = a.status >= 200 && a.status < 300
       if (ok) {
-        if (r.kept.has(key)) r.duplicates++
-        else r.kept.add(key)
+        if (r.kept.has(key)) {
+          r.duplicates++
+          r.repeated.set(key, (r.repeated.get(key) ?? 0) + 1)
+        } else r.kept.add(key)
       }
       if (!ok || (a.delayMs ?? 0) >= opts.hubTimeoutMs) r.failures.set(key, (r.failures.get(key) ?? 0) + 1)
       r.inFlight++
@@ -120,7 +125,7 @@ export async function startRecipient (t: Test, opts: { behave?: (key: string, n:
 /** A cluster configuration: TH-A sends notes, TH-C receives them by http-push at the recipient. */
 export function clusterConfig (dir: string, prefix: string, recipientUrl: string, delivery: Record<string, number> = {}, cluster: Record<string, number> = {}): string {
   return writeConfig(dir, {
-    hub: { id: 'FAULT-HUB', host: '127.0.0.1', dataDir: `${dir}/data`, logLevel: 'warn' },
+    hub: { id: 'FAULT-HUB', host: '127.0.0.1', dataDir: `${dir}/data`, logLevel: 'error' },
     cluster: { prefix, lockDurationMs: 2000, sweepIntervalMs: 2000, ...cluster },
     delivery: { maxAttempts: 50, initialBackoffMs: 100, maxBackoffMs: 1000, timeoutMs: 2000, concurrency: 4, ...delivery },
     documentTypes: { builtin: false, folders: [FIXTURE_TYPES + 'test-note'] },
@@ -185,12 +190,15 @@ export function startLoad (opts: { urls: () => string[], total: number, idPrefix
           body,
           signal: AbortSignal.timeout(20000)
         })
-        await res.arrayBuffer()
+        const text = await res.text()
         status = res.status
+        let code = ''
+        if (status >= 300) try { code = ` ${String((JSON.parse(text) as { code?: string }).code)}` } catch { /* not a problem document */ }
+        count(`${status}${code}`)
       } catch {
         status = 'refused'
+        count(status)
       }
-      count(String(status))
       if (status === 202 || status === 200) { load.accepted.add(id); return }
       if (status !== 'refused' && status < 500) { load.givenUp.add(id); return }
       if (Date.now() > deadline) { load.givenUp.add(id); return }
@@ -230,7 +238,7 @@ async function pending (redisUrl: string, prefix: string): Promise<number> {
   const queue = new Queue('deliveries', { prefix, connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: 1 } })
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
   try {
-    const jobs = await queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'paused')
+    const jobs = await queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized')
     return jobs + await redis.scard(`${prefix}:queued`)
   } finally {
     await queue.close()
@@ -285,6 +293,17 @@ export async function checkInvariant (t: Test, o: CheckOptions): Promise<Counts>
   t.comment(`sent ${counts.sent}, accepted ${counts.accepted}, delivered ${counts.delivered}, duplicates seen by the recipient ${counts.duplicates}, lost ${counts.lost}` +
     ` (failed attempts recorded ${failedAttempts}; answers to senders ${[...o.load.answers].map(([k, v]) => `${k}: ${v}`).join(', ')}` +
     `${extra > 0 ? `; delivered without an acceptance the sender saw ${extra}` : ''})`)
+  // What the repeats were, from the status API: for reading a failure, not asserted here.
+  for (const [key, n] of [...o.recipient.repeated].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
+    const s = statuses.get(key.slice(SENDER.length + 1))
+    if (s !== undefined) t.comment(`repeated ${key} ×${n}: ${s.events.map((e) => `${e.type}${e.attempt !== undefined ? `#${e.attempt}` : ''}@${e.at.slice(11, 23)}`).join(' ')}`)
+  }
+  if (wrong.length > 0) {
+    for (const w of wrong.slice(0, 5)) {
+      const s = statuses.get(w.slice(0, w.indexOf(':')))
+      if (s !== undefined) t.comment(`${w}: ${JSON.stringify(s.events)}`)
+    }
+  }
   t.same(lost, [], 'every accepted message reached the recipient (lost 0)')
   t.same(o.recipient.badBodies, [], 'with the exact bytes sent')
   t.same(wrong, [], 'the status API: every accepted message delivered, every failed attempt an attempt-failed event')
