@@ -93,7 +93,7 @@ export class Hub {
     readonly store: MessageStore,
     readonly queue: DeliveryQueue,
     readonly keys: HubKeyRing,
-    private readonly adapters: AdapterRegistry,
+    adapters: AdapterRegistry,
     /** This process's audit trail (`<dataDir>/trail/<log>`). */
     readonly trail: Trail,
     readonly archive: BodyArchive

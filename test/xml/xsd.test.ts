@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ParseOption, XmlDocument } from 'libxml2-wasm'
@@ -72,7 +72,7 @@ t.test('compile errors name the file and libxml2\'s message', async (t) => {
 
 t.test('schema files may carry a DTD; nothing is fetched from the network, at compile or validate time', async (t) => {
   let requests = 0
-  const server = createServer((req, res) => { requests++; res.end(`<xs:schema ${XS}/>`) })
+  const server = createServer((_req, res) => { requests++; res.end(`<xs:schema ${XS}/>`) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { server.close() })
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
