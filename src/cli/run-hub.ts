@@ -27,7 +27,7 @@ export async function runHub (config: HubConfig | string, opts: { log?: Logger }
     : undefined
   const app = buildApp(hub, { logger: log, tls })
   const address = await app.listen({ port: cfg.hub.port, host: cfg.hub.host })
-  log.info({ address, dataDir: cfg.hub.dataDir, mode: 'embedded', demo: cfg.demo }, 'listening')
+  log.info({ address, dataDir: cfg.hub.dataDir, mode: hub.mode, demo: cfg.demo }, 'listening')
   let stopping: Promise<void> | null = null
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
