@@ -179,7 +179,7 @@ export class Hub {
     let store: MessageStore
     let queue: DeliveryQueue
     if (config.redisUrl !== undefined) {
-      const redisStore = await RedisStore.open(config.redisUrl, { prefix: config.cluster.prefix, logName: config.hub.id })
+      const redisStore = await RedisStore.open(config.redisUrl, { prefix: config.cluster.prefix })
       try {
         const durability = await checkRedis(redisStore.client)
         log.info({ ...durability }, `Redis persistence: ${durability.risk}`)
@@ -191,7 +191,7 @@ export class Hub {
       store = redisStore
       queue = new BullMqQueue(config.redisUrl, { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs })
     } else {
-      store = await JournalStore.open(config.hub.dataDir, { logName: config.hub.id, unsafeNoSync: opts.unsafeNoSync })
+      store = await JournalStore.open(config.hub.dataDir, { unsafeNoSync: opts.unsafeNoSync })
       queue = new EmbeddedQueue()
     }
     // Each process keeps and signs its own trail; in cluster mode the default name tells them apart.

@@ -33,10 +33,10 @@ export class JournalStore implements MessageStore {
   private rejections = 0
   private writable = true
 
-  private constructor (readonly logName: string) {}
+  private constructor () {}
 
-  static async open (dataDir: string, opts: JournalOptions & { logName?: string } = {}): Promise<JournalStore> {
-    const store = new JournalStore(opts.logName ?? 'embedded')
+  static async open (dataDir: string, opts: JournalOptions = {}): Promise<JournalStore> {
+    const store = new JournalStore()
     store.journal = await Journal.open<JournalRecord>(join(dataDir, 'journal'), (e) => { store.apply(e.header, e.payload) }, opts)
     return store
   }
@@ -76,7 +76,7 @@ export class JournalStore implements MessageStore {
   }
 
   /** Concurrent calls for one sender and id are serialised, so exactly one of them stores the message. */
-  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: (trail: Receipt['trail']) => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
+  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
     const key = storeKey(meta.sender, meta.messageId)
     const pending = this.inFlight.get(key)
     if (pending !== undefined) {
@@ -88,7 +88,7 @@ export class JournalStore implements MessageStore {
 
     const work = (async (): Promise<AcceptResult> => {
       const seq = this.seq++
-      const { receipt, seal } = makeRecord({ log: this.logName, index: seq })
+      const { receipt, seal } = makeRecord()
       const rec: JournalRecord = { t: 'accepted', seq, meta, receipt, seal }
       const loc = await this.append(rec, body)
       this.apply(rec, loc)

@@ -59,8 +59,6 @@ interface RedisStoreCommands {
 export interface RedisStoreOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
   prefix?: string
-  /** Names the log in receipts' `trail`. */
-  logName: string
 }
 
 /** Redis errors (connection lost, read-only replica, out of memory) as the hub reports them: retry later. */
@@ -80,19 +78,17 @@ function unavailable (err: unknown): HubError {
  * `<p>:rejections`, and `<p>:rejected` (the latest 10,000 refusals).
  */
 export class RedisStore implements MessageStore {
-  readonly logName: string
   private readonly p: string
   private readonly redis: Redis & RedisStoreCommands
 
   private constructor (redis: Redis, opts: RedisStoreOptions) {
-    this.logName = opts.logName
     this.p = opts.prefix ?? 'egif'
     redis.defineCommand('egifAccept', { numberOfKeys: 5, lua: ACCEPT })
     redis.defineCommand('egifAddEvent', { numberOfKeys: 5, lua: ADD_EVENT })
     this.redis = redis as Redis & RedisStoreCommands
   }
 
-  static async open (url: string, opts: RedisStoreOptions, redisOptions: RedisOptions = {}): Promise<RedisStore> {
+  static async open (url: string, opts: RedisStoreOptions = {}, redisOptions: RedisOptions = {}): Promise<RedisStore> {
     const redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -161,12 +157,13 @@ export class RedisStore implements MessageStore {
     }
   }
 
-  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: (trail: Receipt['trail']) => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
+  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
     const member = `${meta.sender}/${meta.messageId}`
     let existing: string | null
     try {
-      const seq = await this.redis.incr(`${this.p}:seq`)
-      const { receipt, seal } = makeRecord({ log: this.logName, index: seq })
+      // Another process may have stored this id since intake looked: then the script answers
+      // with the stored message instead, and the caller answers 200.
+      const { receipt, seal } = makeRecord()
       existing = await this.redis.egifAccept(
         this.k('m', member), this.k('e', member), this.k('id', meta.messageId), `${this.p}:queued`, `${this.p}:count`,
         JSON.stringify(meta), JSON.stringify(receipt), seal, Buffer.from(body.buffer, body.byteOffset, body.byteLength),

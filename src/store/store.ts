@@ -24,21 +24,18 @@ export type RejectionFields = Omit<Extract<JournalRecord, { t: 'rejected' }>, 't
  * `addEvent` applies events in order and moves the state as `applyEvent` says; reads see every
  * resolved write, from any process sharing the store.
  *
- * Not in the contract: the order of `undelivered` and `deadLetters`, and the numbering of `trail`
- * positions beyond rising within one log.
+ * Not in the contract: the order of `undelivered` and `deadLetters`.
  */
 export interface MessageStore {
-  /** Names the log whose positions receipts carry (`trail.log`). */
-  readonly logName: string
   get: (sender: string, messageId: string) => Promise<StoredMessage | undefined>
   /** Every message with this id, whichever sender chose it. */
   withId: (messageId: string) => Promise<StoredMessage[]>
   /**
    * Stores a new message durably, or recognises a duplicate.
-   * @param makeRecord builds the receipt and seal once the trail position is known.
+   * @param makeRecord builds the receipt and seal; called only when the message is new to this store.
    * @throws HubError EGIF_ERR_IDEMPOTENCY_CONFLICT, EGIF_ERR_STORAGE_UNAVAILABLE
    */
-  accept: (meta: MessageMeta, body: Uint8Array, makeRecord: (trail: Receipt['trail']) => { receipt: Receipt, seal: string }) => Promise<AcceptResult>
+  accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }) => Promise<AcceptResult>
   /** Appends an event and applies it; resolves once it is durable. */
   addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt) => Promise<StoredMessage>
   /** Records a refused request (metadata only, never the body). */
