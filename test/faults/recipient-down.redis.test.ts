@@ -1,5 +1,5 @@
 import t from 'tap'
-import { until } from '../helpers/hub.js'
+import { KEYS, until } from '../helpers/hub.js'
 import { ownRedis } from '../helpers/own-redis.js'
 import { caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startRecipient } from './harness.js'
 
@@ -15,7 +15,7 @@ t.test('the recipient is down for a while, then up', async (t) => {
   const cfg = clusterConfig(dir, 'fdown', recipient.url, { initialBackoffMs: 200, maxBackoffMs: 1500 })
   const hubs = await startHubs(t, cfg, redis.url, 2)
   const status = async (id: string): Promise<{ events: Array<{ type: string }> }> =>
-    await (await fetch(`${hubs[1].url}/v1/messages/${id}`, { headers: { authorization: 'Bearer key-a-0123456789' } })).json() as { events: Array<{ type: string }> }
+    await (await fetch(`${hubs[1].url}/v1/messages/${id}`, { headers: { authorization: `Bearer ${KEYS.A}` } })).json() as { events: Array<{ type: string }> }
 
   const load = startLoad({ urls: () => hubs.map((h) => h.url), total: 200, idPrefix: 'down' })
   await load.done
