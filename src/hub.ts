@@ -16,6 +16,8 @@ import { checkRedis } from './cluster/redis-checks.js'
 import type { DeliveryQueue } from './queue/queue.js'
 import { AdapterRegistry } from './adapters-sdk/registry.js'
 import type { Adapter } from './adapters-sdk/types.js'
+import type { DocumentSigner } from './adapters-sdk/signing.js'
+import { signerFromConfig } from './adapters-sdk/signing-config.js'
 import { DeliveryWorker, type Recipient } from './delivery/worker.js'
 import type { HubSigner } from './delivery/signer.js'
 import { Intake } from './pipeline/intake.js'
@@ -78,6 +80,8 @@ export class Hub {
   readonly worker: DeliveryWorker
   private accepting = true
   private readonly recipients = new Map<string, Recipient>()
+  /** Participants' own signing keys (`participants[].signing`), for adapters that sign on their behalf. */
+  private readonly signers = new Map<string, DocumentSigner>()
   private readonly inbound: Array<{ participant: string, adapter: Adapter<any>, config: Record<string, unknown> }> = []
   private readonly inboundStop = new AbortController()
   private readonly inboundRuns: Array<Promise<void>> = []
@@ -110,11 +114,17 @@ export class Hub {
       },
       jws: (jws, body, trust, at) => ({ form: 'jws-detached', certificateFingerprint: verifyDetached(jws, body, { trust, at }).certificate.fingerprint256 })
     }
+    for (const p of config.participants) {
+      // Parsed once: the key is used for every document the participant's adapters sign.
+      const signer = signerFromConfig(p.signing)
+      if (signer !== undefined) this.signers.set(p.id, signer)
+    }
     for (const p of participants.list()) {
       const name = p.delivery.mode === 'pull' ? 'mailbox' : p.delivery.adapter!
       const resolved = adapters.resolve(name, p.delivery.mode === 'pull' ? {} : p.delivery.config, `${config.file}: participant ${p.id}`)
       const own = config.participants.find((c) => c.id === p.id)?.delivery.retry
-      this.recipients.set(p.id, { ...resolved, retry: { ...config.delivery, ...own } })
+      const signer = this.signers.get(p.id)
+      this.recipients.set(p.id, { ...resolved, retry: { ...config.delivery, ...own }, ...(signer !== undefined ? { signer } : {}) })
     }
     for (const p of config.participants) {
       p.inbound.forEach((ib, i) => {
@@ -241,6 +251,7 @@ export class Hub {
         log,
         signal: this.inboundStop.signal,
         participant: ib.participant,
+        ...(this.signers.has(ib.participant) ? { signer: this.signers.get(ib.participant) } : {}),
         submit: async (doc) => {
           this.assertAccepting()
           const r = doc.routing

@@ -100,7 +100,7 @@ function withPeer (subject: AdapterSubject, config: (c: unknown) => Record<strin
 function outboundChecks (subject: AdapterSubject, config: (c: unknown) => Record<string, unknown>): Array<Check & { needs: PeerBehaviour }> {
   const message = subject.message ?? sampleMessage
   const deliver = async (peer: ConformancePeer, cfg: Record<string, unknown>, msg: StandardMessage, signal: AbortSignal): Promise<void> => {
-    await subject.adapter.deliver(msg, { config: cfg, log: pino({ level: 'silent' }), signal, services: peer.services ?? { putInMailbox: async () => { throw new Error('no mailbox in this test') } } })
+    await subject.adapter.deliver(msg, { config: cfg, routing: msg.routing, log: pino({ level: 'silent' }), signal, services: peer.services ?? { putInMailbox: async () => { throw new Error('no mailbox in this test') } } })
   }
   return [{
     needs: 'accept',

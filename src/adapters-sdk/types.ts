@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Receipt } from '../store/types.js'
+import type { DocumentSigner } from './signing.js'
 
 /** The routing header that travels with every document (DESIGN §1). */
 export interface RoutingHeader {
@@ -30,6 +31,13 @@ export interface StandardMessage {
 /** Everything an adapter may use while delivering: no globals, all passed in. */
 export interface DeliveryContext<Config> {
   config: Config
+  /** The message's routing header (the same as `msg.routing`). */
+  routing: RoutingHeader
+  /**
+   * Signs on behalf of the receiving participant (its `signing` key in the hub configuration), for
+   * protocols whose acknowledgements or envelopes the agency must sign; undefined when none is configured.
+   */
+  signer?: DocumentSigner
   log: Logger
   /** Aborted when the attempt times out or the hub shuts down; pass it to every I/O call. */
   signal: AbortSignal
@@ -66,6 +74,12 @@ export interface InboundContext<Config> {
   signal: AbortSignal
   /** The participant whose legacy system this adapter reads. */
   participant: string
+  /**
+   * Signs on behalf of that participant (its `signing` key in the hub configuration), for a legacy
+   * system that cannot sign: `ctx.signer.sign(body, contentType)` before `ctx.submit`. Undefined
+   * when none is configured.
+   */
+  signer?: DocumentSigner
   /**
    * Sends a document through the hub's full intake (validation, signature policy, routes) as the
    * participant. Resolves with the receipt (202 new, 200 exact duplicate); throws the intake's

@@ -117,6 +117,12 @@ export function resolveConfig (raw: unknown, file: string, env: ConfigEnv = proc
   for (const p of cfg.participants) {
     p.clientCertificates = p.clientCertificates.map((c) => /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(c) ? c.toUpperCase() : abs(c))
     p.signingCertificates = p.signingCertificates.map(abs)
+    if (p.signing !== undefined) {
+      for (const k of ['keyFile', 'certFile', 'pkcs12File'] as const) {
+        const v = p.signing[k]
+        if (v !== undefined) p.signing[k] = abs(v)
+      }
+    }
     for (const a of p.signingAuthorities) a.caFile = abs(a.caFile)
   }
   checkReferences(cfg)

@@ -1,3 +1,5 @@
+import { signingConfigSchema } from '../adapters-sdk/signing-config.js'
+
 /**
  * JSON Schema of the hub's configuration file. Compiled once by ajv at boot; every option is
  * documented here and in `docs/configuration.md` with its default.
@@ -227,6 +229,10 @@ export const configSchema = {
                 subject: { type: 'object', additionalProperties: { type: 'string' } }
               }
             }
+          },
+          signing: {
+            ...signingConfigSchema,
+            description: 'The participant\'s own signing key, held by the hub for adapters that sign on its behalf (a legacy system that cannot sign).'
           },
           inbound: {
             type: 'array',

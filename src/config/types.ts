@@ -1,4 +1,5 @@
 import type { SignatureForm, SignaturePolicy } from '../registry/manifest.js'
+import type { SigningConfig } from '../adapters-sdk/signing-config.js'
 
 /** The validated configuration, defaults applied (see `schema.ts` for every option's default). */
 export interface HubConfig {
@@ -90,6 +91,7 @@ export interface ParticipantConfig {
   signingAuthorities: Array<{ caFile: string, subject: Record<string, string> }>
   delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown>, retry?: Partial<Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>> }
   inbound: Array<{ adapter: string, config: Record<string, unknown> }>
+  signing?: SigningConfig
 }
 
 export type Selector = string | string[]

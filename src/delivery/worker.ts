@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Adapter, HubServices, StandardMessage } from '../adapters-sdk/types.js'
+import type { DocumentSigner } from '../adapters-sdk/signing.js'
 import { PermanentDeliveryError, TransientDeliveryError } from '../adapters-sdk/errors.js'
 import type { DeliveryConfig } from '../config/types.js'
 import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
@@ -14,6 +15,8 @@ export interface Recipient {
   config: Record<string, unknown>
   /** Attempts, backoff and timeout for this receiver: the hub's `delivery` with its own overrides. */
   retry?: Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>
+  /** The receiver's own signing key, when the hub holds one for its adapters. */
+  signer?: DocumentSigner
 }
 
 export interface DeliveryWorkerDeps {
@@ -121,7 +124,14 @@ export class DeliveryWorker {
     const signal = AbortSignal.any([timeout, this.abort.signal])
     const msg = await this.standardMessage(m, attempt)
     try {
-      await adapter.deliver(msg, { config: adapterConfig, log: log.child({ messageId: m.messageId, receiver: m.receiver, attempt }), signal, services: this.services })
+      await adapter.deliver(msg, {
+        config: adapterConfig,
+        routing: msg.routing,
+        ...(recipient.signer !== undefined ? { signer: recipient.signer } : {}),
+        log: log.child({ messageId: m.messageId, receiver: m.receiver, attempt }),
+        signal,
+        services: this.services
+      })
     } catch (err) {
       await this.failed(m, attempt, err, timeout.aborted)
       return

@@ -13,7 +13,7 @@ t.test('rest-json passes the adapter conformance suite (fixtures included)', asy
   await tapConformance(t, subject, FIXTURES)
 })
 
-const ctx = (config: any) => ({ config: { method: 'POST', headers: {}, duplicateStatuses: [409], routingHeaders: true, ...config }, log: pino({ level: 'silent' }), signal: AbortSignal.timeout(5000), services: { putInMailbox: async () => {} } })
+const ctx = (config: any) => ({ config: { method: 'POST', headers: {}, duplicateStatuses: [409], routingHeaders: true, ...config }, routing: ORDER.routing, log: pino({ level: 'silent' }), signal: AbortSignal.timeout(5000), services: { putInMailbox: async () => {} } })
 const ORDER = standardMessage({ body: '{"schemaVersion":"1.0","orderId":"o-7","amount":12}', routing: { messageId: 'm/7' } })
 
 t.test('bearer and API key credentials come from the environment, never from the file', async (t) => {

@@ -18,7 +18,7 @@ t.test('soap-ecms passes the adapter conformance suite (fixtures included)', asy
   await tapConformance(t, subject, FIXTURES)
 })
 
-const ctx = (url: string, more: Record<string, unknown> = {}) => ({ config: { url, addressing: 'standard', headers: {}, pollMs: 20, ...more } as any, log: pino({ level: 'silent' }), signal: AbortSignal.timeout(5000), services: { putInMailbox: async () => {} } })
+const ctx = (url: string, more: Record<string, unknown> = {}) => ({ config: { url, addressing: 'standard', headers: {}, pollMs: 20, ...more } as any, routing: standardMessage({ body: LETTER }).routing, log: pino({ level: 'silent' }), signal: AbortSignal.timeout(5000), services: { putInMailbox: async () => {} } })
 
 t.test('WS-Addressing: answers in the misspelled namespace are accepted; the adapter sends it when told to', async (t) => {
   const s = await ecmsStandIn()
