@@ -34,9 +34,9 @@ import { BodyArchive } from './trail/archive.js'
  * What logs never show: credentials, keys, document bodies and the personal-data fields of
  * documents (names, national ids, addresses, contacts) wherever a logged object carries them.
  */
-const LOG_REDACT = [
+export const LOG_REDACT = [
   'req.headers.authorization', 'req.headers["egif-signature"]', 'headers.authorization',
-  '*.apiKey', '*.apiKeys', '*.key', '*.privateKey', '*.passphrase', '*.pem',
+  'apiKey', 'key', '*.apiKey', '*.apiKeys', '*.key', '*.privateKey', '*.passphrase', '*.pem',
   'body', '*.body', '*.document',
   '*.firstName', '*.lastName', '*.citizenId', '*.nationalId', '*.taxId', '*.address', '*.email', '*.phone', '*.birthDate'
 ]

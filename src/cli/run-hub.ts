@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { loadConfig } from '../config/load.js'
 import type { HubConfig } from '../config/types.js'
-import { Hub } from '../hub.js'
+import { Hub, LOG_REDACT } from '../hub.js'
 import { buildApp } from '../http/app.js'
 
 export interface RunningHub {
@@ -18,8 +18,7 @@ export async function runHub (config: HubConfig | string, opts: { log?: Logger }
   const cfg = typeof config === 'string' ? loadConfig(config) : config
   const log = opts.log ?? pino({
     level: cfg.hub.logLevel,
-    // Logs never carry credentials or document bodies.
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'body', '*.body', 'apiKey', '*.apiKey', 'key', '*.passphrase'], censor: '[redacted]' }
+    redact: { paths: LOG_REDACT, censor: '[redacted]' }
   })
   const hub = await Hub.create(cfg, { log })
   const tls = cfg.hub.tls !== undefined

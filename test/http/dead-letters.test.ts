@@ -49,3 +49,17 @@ t.test('operators list dead letters and replay them, from the API and the CLI', 
   t.match(notDead.out, /not dead letters: TH-A\/dl-1/)
   t.equal((await egif(['dead-letters', 'list', '--hub', url, '--key', KEYS.A])).code, 1, 'a participant key is refused')
 })
+
+t.test('a replay starts the attempts again from one', async (t) => {
+  const sink = await startSink(t)
+  sink.answer = () => ({ status: 503 })
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(OPERATOR_KEY)] }] } })
+  await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE('again'), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C', 'egif-message-id': 'again-1' }) })
+  await until(async () => (await hub.store.get('TH-A', 'again-1'))?.state === 'dead-lettered', 'dead letter after 3 attempts')
+  t.equal(sink.requests.length, 3)
+  await app.inject({ method: 'POST', url: '/v1/admin/dead-letters/replay', payload: '{"messages":["TH-A/again-1"]}', headers: headers(OPERATOR_KEY, { 'content-type': 'application/json' }) })
+  await until(async () => (await hub.store.get('TH-A', 'again-1'))!.events.filter((e) => e.type === 'dead-lettered').length === 2, 'dead letter again after 3 more attempts')
+  t.equal(sink.requests.length, 6, 'the replay got the full 3 attempts again')
+  const after = (await hub.store.get('TH-A', 'again-1'))!.events.slice(-4)
+  t.same(after.map((e) => [e.type, e.attempt]), [['replayed', undefined], ['attempt-failed', 1], ['attempt-failed', 2], ['dead-lettered', 3]])
+})
