@@ -13,6 +13,7 @@ import { EmbeddedQueue } from './queue/embedded.js'
 import { BullMqQueue } from './queue/bullmq.js'
 import { RedisStore } from './store/redis-store.js'
 import { checkRedis } from './cluster/redis-checks.js'
+import { SharedJwks } from './cluster/shared-jwks.js'
 import type { DeliveryQueue } from './queue/queue.js'
 import { AdapterRegistry } from './adapters-sdk/registry.js'
 import type { Adapter } from './adapters-sdk/types.js'
@@ -86,6 +87,8 @@ export class Hub {
   private readonly inboundStop = new AbortController()
   private readonly inboundRuns: Array<Promise<void>> = []
   private sweeper: NodeJS.Timeout | undefined
+  /** Cluster mode: every process's public keys, published in Redis. */
+  private sharedJwks: SharedJwks | undefined
   /** `embedded` (one process, journal in the data directory) or `cluster` (Redis, BullMQ). */
   readonly mode: 'embedded' | 'cluster'
 
@@ -225,7 +228,11 @@ export class Hub {
     const grace = hub.mode === 'cluster' ? config.cluster.sweepIntervalMs : 0
     const resumed = await hub.worker.resume(grace)
     hub.worker.start()
-    if (hub.mode === 'cluster') hub.startSweeper()
+    if (hub.mode === 'cluster') {
+      hub.startSweeper()
+      hub.sharedJwks = new SharedJwks((store as RedisStore).client, `${config.cluster.prefix}:jwks`, () => keys.jwks())
+      await hub.sharedJwks.start()
+    }
     hub.startInbound()
     log.info({ mode: hub.mode, messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
     return hub
@@ -287,7 +294,7 @@ export class Hub {
   }
 
   jwks (): unknown {
-    return this.keys.jwks()
+    return this.sharedJwks?.current() ?? this.keys.jwks()
   }
 
   recordRejection (fields: Omit<Extract<JournalRecord, { t: 'rejected' }>, 't' | 'seq'>): void {
@@ -300,6 +307,7 @@ export class Hub {
   async close (): Promise<void> {
     this.accepting = false
     clearInterval(this.sweeper)
+    this.sharedJwks?.stop()
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
     await this.queue.close()

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { hashApiKey } from '../../src/registry/participants.js'
+import { verifySignedReceipt } from '../../src/crypto/receipt.js'
+import type { Jwks } from '../../src/crypto/jwk.js'
 import { FIXTURE_TYPES, KEYS, NOTE, ORDER, startSink, until } from '../helpers/hub.js'
 import { freePort, startChildHub, writeConfig } from '../helpers/child-hub.js'
 import { SHARED_REDIS, redisPrefix } from '../helpers/redis.js'
@@ -30,7 +32,8 @@ t.test('two hub processes on one Redis behave as one hub', async (t) => {
     routes: [{ from: 'TH-A', to: '*', types: ['*'] }]
   })
   const env = { REDIS_URL: SHARED_REDIS }
-  const [p1, p2] = [await startChildHub(cfg, await freePort(), env), await startChildHub(cfg, await freePort(), env)]
+  // Each process has a data directory (and so a generated hub key) of its own, as on two machines.
+  const [p1, p2] = [await startChildHub(cfg, await freePort(), { ...env, EGIF_DATA_DIR: `${dir}/p1` }), await startChildHub(cfg, await freePort(), { ...env, EGIF_DATA_DIR: `${dir}/p2` })]
   t.teardown(() => { p1.proc.kill('SIGKILL'); p2.proc.kill('SIGKILL') })
   t.match(await (await fetch(`${p1.url}/ready`)).json(), { ready: true, mode: 'cluster' })
 
@@ -73,6 +76,11 @@ t.test('two hub processes on one Redis behave as one hub', async (t) => {
   const dup = await send(p2.url, 'c-0', 'TH-C', NOTE('n0'))
   t.equal(dup.status, 200, 'the same id and bytes at the other process: 200')
   t.same(await dup.json(), (await status(p1.url, 'c-0')).receipt, 'with the original receipt')
+
+  // A receipt signed by one process verifies with the keys published by the other.
+  const jwks2 = await (await fetch(`${p2.url}/.well-known/jwks.json`)).json() as Jwks
+  t.equal(jwks2.keys.length, 2, 'the cluster JWKS holds both processes\' keys')
+  for (const id of ['c-0', 'c-1']) t.match(verifySignedReceipt((await status(p1.url, id)).receipt as object, jwks2), { messageId: id })
   const conflict = await send(p2.url, 'c-0', 'TH-C', NOTE('other'))
   t.equal(conflict.status, 409, 'other bytes at the other process: 409')
 
