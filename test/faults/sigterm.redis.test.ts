@@ -12,8 +12,10 @@ import { caseDir, checkInvariant, clusterConfig, RECEIVER, SENDER, startHub, sta
 t.test('SIGTERM under load', async (t) => {
   const redis = await ownRedis(t)
   const dir = caseDir(t)
-  // Answers take a while, so the stopping process has deliveries to wait for.
-  const recipient = await startRecipient(t, { hubTimeoutMs: 5000, behave: () => ({ status: 200, delayMs: 400 }) })
+  // Answers are quick until just before the stop; then each takes 1.5 s, so every delivery the
+  // stopping process has in flight (a backlog keeps all its slots busy) outlasts many probes.
+  let slow = false
+  const recipient = await startRecipient(t, { hubTimeoutMs: 5000, behave: () => ({ status: 200, delayMs: slow ? 1500 : 50 }) })
   const cfg = clusterConfig(dir, 'fterm', recipient.url, { timeoutMs: 5000 })
   const [stopping, other] = await startHubs(t, cfg, redis.url, 2)
   const port = Number(new URL(stopping.url).port)
@@ -21,6 +23,9 @@ t.test('SIGTERM under load', async (t) => {
 
   const load = startLoad({ urls: () => urls, total: 300, idPrefix: 'term', retryForMs: 30000 })
   await until(() => load.accepted.size >= 100 && recipient.inFlight >= 6, 'a third of the load accepted, deliveries in flight', 60000)
+  slow = true
+  // Quick deliveries finish and both workers take slow ones (4 slots each, 8 in all).
+  await until(() => recipient.inFlight >= 8, 'every delivery slot busy with a slow delivery', 30000)
   stopping.proc.kill('SIGTERM')
 
   // Watch the stopping process until it exits: once it says not ready, it never says ready again,
@@ -49,6 +54,7 @@ t.test('SIGTERM under load', async (t) => {
     } catch { /* it stopped listening */ }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+  slow = false
   t.equal(await stopping.exited, 0, 'the process exits 0 on SIGTERM')
   t.comment(`while draining: readiness false ${seen.notReady} times, new messages refused with 503 ${seen.refused503} times`)
   t.ok(seen.notReady > 0, 'readiness turned false while it drained')
