@@ -212,7 +212,7 @@ export class Hub {
     const trail = await Trail.open(join(config.hub.dataDir, 'trail'), { ...config.trail, log: trailLog, keys, unsafeNoSync: opts.unsafeNoSync, logger: log })
     await trail.append({ type: 'started', detail: `${config.redisUrl !== undefined ? 'cluster' : 'embedded'} process ${process.pid}` })
     await trail.recordConfiguration({ ...config, file: undefined, baseDir: undefined }, keys.all.map((k) => k.kid))
-    const archive = new BodyArchive(join(config.hub.dataDir, 'archive'), { ...config.archive, trail, logger: log })
+    const archive = new BodyArchive(join(config.hub.dataDir, 'archive'), { ...config.archive, trail, logger: log, expireStored: async (before) => await store.expireBodies(before) })
     archive.start()
     let hub: Hub
     try {

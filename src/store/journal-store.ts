@@ -5,6 +5,8 @@ import { applyEvent, newMessage, storeKey } from './state.js'
 import type { AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 
+const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-lettered'])
+
 interface Entry {
   msg: StoredMessage
   body: PayloadLocation | null
@@ -150,6 +152,25 @@ export class JournalStore implements MessageStore {
       last = seq
     }
     return { messages: out, ...(more ? { next: String(last) } : {}) }
+  }
+
+  async expireBodies (before: Date): Promise<number> {
+    const current = this.journal.currentSegment
+    const bySegment = new Map<number, Entry[]>()
+    for (const e of this.entries.values()) {
+      if (e.body === null || e.body.segment >= current) continue
+      const list = bySegment.get(e.body.segment)
+      if (list === undefined) bySegment.set(e.body.segment, [e])
+      else list.push(e)
+    }
+    let removed = 0
+    for (const [segment, list] of [...bySegment].sort((a, b) => a[0] - b[0])) {
+      if (!list.every((e) => SETTLED.has(e.msg.state) && Date.parse(e.msg.receivedAt) < before.getTime())) continue
+      await this.journal.dropPayloads(segment, (h) => h.t === 'accepted')
+      for (const e of list) e.body = null
+      removed += list.length
+    }
+    return removed
   }
 
   async undelivered (): Promise<StoredMessage[]> {

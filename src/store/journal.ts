@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync, renameSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
@@ -41,6 +41,18 @@ interface Pending {
 }
 
 const PREFIX = 12
+
+/** One frame: prefix (lengths and CRC-32), JSON header, payload. */
+function encodeFrame (h: Buffer, payload?: Uint8Array): { frame: Buffer, payloadStart: number } {
+  const plen = payload?.length ?? 0
+  const frame = Buffer.allocUnsafe(PREFIX + h.length + plen)
+  frame.writeUInt32BE(4 + h.length + plen, 0)
+  frame.writeUInt32BE(h.length, 8)
+  h.copy(frame, PREFIX)
+  if (payload !== undefined && plen > 0) frame.set(payload, PREFIX + h.length)
+  frame.writeUInt32BE(crc32(frame.subarray(PREFIX), crc32(frame.subarray(8, 12))), 4)
+  return { frame, payloadStart: PREFIX + h.length }
+}
 
 function segmentName (n: number): string {
   return `${String(n).padStart(8, '0')}.seg`
@@ -131,16 +143,10 @@ export class Journal<H> {
   append (header: H, payload?: Uint8Array): Promise<PayloadLocation | null> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
-    const h = Buffer.from(JSON.stringify(header), 'utf8')
+    const { frame, payloadStart } = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
     const plen = payload?.length ?? 0
-    const frame = Buffer.allocUnsafe(PREFIX + h.length + plen)
-    frame.writeUInt32BE(4 + h.length + plen, 0)
-    frame.writeUInt32BE(h.length, 8)
-    h.copy(frame, PREFIX)
-    if (payload !== undefined && plen > 0) frame.set(payload, PREFIX + h.length)
-    frame.writeUInt32BE(crc32(frame.subarray(PREFIX), crc32(frame.subarray(8, 12))), 4)
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject, payloadLength: plen, payloadStart: PREFIX + h.length })
+      this.queue.push({ frame, resolve, reject, payloadLength: plen, payloadStart })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => { void this.flush() })
@@ -194,6 +200,42 @@ export class Journal<H> {
     this.size = 0
     this.fh = await open(join(this.dir, segmentName(this.segment)), 'a')
     // The new file's directory entry must survive a crash too.
+    const dfd = openSync(this.dir, 'r')
+    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+  }
+
+  /** The segment appends go to; older segments are sealed and may be rewritten. */
+  get currentSegment (): number {
+    return this.segment
+  }
+
+  /**
+   * Rewrites a sealed segment with the payloads of some records dropped (their headers stay, in
+   * order, so a replay rebuilds the same state without those bodies). The new file is complete and
+   * synced before it replaces the old one: a crash leaves one or the other, never half of each.
+   */
+  async dropPayloads (segment: number, drop: (header: H) => boolean): Promise<void> {
+    if (segment >= this.segment) throw new Error(`segment ${segment} is still being written`)
+    const file = join(this.dir, segmentName(segment))
+    const frames: Buffer[] = []
+    this.replaySegment(segment, (e) => {
+      const payload = e.payload !== null && !drop(e.header) ? this.read(e.payload) : undefined
+      frames.push(encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload).frame)
+    }, false)
+    const fd = this.readFds.get(segment)
+    if (fd !== undefined) {
+      closeSync(fd)
+      this.readFds.delete(segment)
+    }
+    const tmp = `${file}.rewrite`
+    const out = await open(tmp, 'w')
+    try {
+      await out.writeFile(Buffer.concat(frames))
+      await out.datasync()
+    } finally {
+      await out.close()
+    }
+    renameSync(tmp, file)
     const dfd = openSync(this.dir, 'r')
     try { fsyncSync(dfd) } finally { closeSync(dfd) }
   }

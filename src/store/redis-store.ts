@@ -236,6 +236,26 @@ export class RedisStore implements MessageStore {
     }
   }
 
+  async expireBodies (before: Date): Promise<number> {
+    let removed = 0
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.p}:m:*`, 'COUNT', 500)
+        cursor = next
+        for (const key of keys) {
+          const [meta, state] = await this.redis.hmget(key, 'meta', 'state')
+          if (meta === null || state === null || !['delivered', 'acked', 'dead-lettered'].includes(state)) continue
+          if (Date.parse((JSON.parse(meta) as MessageMeta).receivedAt) >= before.getTime()) continue
+          removed += await this.redis.hdel(key, 'body')
+        }
+      } while (cursor !== '0')
+    } catch (err) {
+      throw unavailable(err)
+    }
+    return removed
+  }
+
   async undelivered (): Promise<StoredMessage[]> {
     try {
       return await this.getMany(await this.redis.smembers(`${this.p}:queued`))

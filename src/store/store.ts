@@ -46,6 +46,13 @@ export interface MessageStore {
   /** Messages still to deliver (state queued). */
   undelivered: () => Promise<StoredMessage[]>
   deadLetters: () => Promise<StoredMessage[]>
+  /**
+   * Removes the stored bodies of messages that are settled (delivered, acked or dead-lettered) and
+   * were received before `before`; their metadata, events and receipts stay. Returns how many.
+   * The embedded store drops bodies a journal segment at a time, once every body in the segment
+   * qualifies, and never from the segment being written.
+   */
+  expireBodies: (before: Date) => Promise<number>
   /** False while the store cannot take writes (storage or connection lost). */
   ready: () => boolean
   stats: () => Promise<{ messages: number, rejections: number }>

@@ -13,6 +13,12 @@ export interface BodyArchiveOptions {
   sweepEveryMs?: number
   /** Where expiries are recorded. */
   trail: { append: (e: TrailEvent) => Promise<TrailPosition> }
+  /**
+   * Removes the copies of expired bodies the message store keeps (the journal or Redis), for
+   * settled messages received before the given time; returns how many. The same retention then
+   * applies to every copy of a body the hub holds.
+   */
+  expireStored?: (before: Date) => Promise<number>
   logger?: Logger
   now?: () => Date
 }
@@ -78,6 +84,14 @@ export class BodyArchive {
       // Recorded first: a crash after it leaves bodies to remove again, never a silent removal.
       await this.opts.trail.append({ type: 'bodies-expired', size: n, detail: `bodies received on ${day} (retention ${days} days)` })
       rmSync(join(this.dir, day), { recursive: true, force: true })
+      removed += n
+    }
+    if (this.opts.expireStored !== undefined) {
+      const before = new Date(this.now().getTime() - days * 86_400_000)
+      // Recorded first, as above; the count follows in the log.
+      await this.opts.trail.append({ type: 'bodies-expired', detail: `message-store bodies of settled messages received before ${before.toISOString()} (retention ${days} days)` })
+      const n = await this.opts.expireStored(before)
+      this.opts.logger?.info({ removed: n, before: before.toISOString() }, 'expired bodies removed from the message store')
       removed += n
     }
     return removed

@@ -108,4 +108,29 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     await t.rejects(store.addEvent('TH-A', 'nope', { type: 'acked', at: '' }), { code: 'EGIF_ERR_NOT_FOUND' })
     await store.close()
   })
+
+  t.test('bodies of settled messages expire; metadata, events and the rest stay', async (t) => {
+    const loc = await factory(t)
+    const store = await loc.open()
+    const big = (c: string): Buffer => Buffer.from(JSON.stringify({ text: c.repeat(1000) }))
+    for (const id of ['old-delivered', 'old-dead', 'old-queued']) await store.accept(meta(id, `sha256:${id}`), big(id[4]), record(meta(id, `sha256:${id}`)))
+    await store.addEvent('TH-A', 'old-delivered', { type: 'delivered', at: new Date().toISOString(), attempt: 1 })
+    await store.addEvent('TH-A', 'old-dead', { type: 'dead-lettered', at: new Date().toISOString(), attempt: 1, code: 'X' })
+    // More traffic after them, as a running hub has.
+    await store.accept(meta('later', 'sha256:later'), big('z'), record(meta('later', 'sha256:later')))
+    t.equal(await store.expireBodies(new Date(0)), 0, 'nothing received before the epoch')
+    t.equal(await store.expireBodies(new Date(Date.now() + 3_600_000)), 2, 'the two settled bodies go')
+    const gone = (await store.get('TH-A', 'old-delivered'))!
+    t.equal((await store.bodyOf(gone)).length, 0)
+    t.equal(gone.state, 'delivered', 'the message itself stays')
+    t.same(gone.events.map((e) => e.type), ['accepted', 'delivered'])
+    t.same(await store.bodyOf((await store.get('TH-A', 'old-queued'))!), big('q'), 'a message still to deliver keeps its body')
+    t.equal(await store.expireBodies(new Date(Date.now() + 3_600_000)), 0, 'expiring again removes nothing more')
+    await store.close()
+    const again = await loc.open()
+    t.equal((await again.bodyOf((await again.get('TH-A', 'old-dead'))!)).length, 0, 'still gone after a reopen')
+    t.same(await again.bodyOf((await again.get('TH-A', 'old-queued'))!), big('q'))
+    t.equal((await again.get('TH-A', 'old-dead'))!.state, 'dead-lettered')
+    await again.close()
+  })
 }

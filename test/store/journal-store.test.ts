@@ -5,5 +5,5 @@ import { storeContract } from './contract.js'
 
 storeContract(t, async (t) => {
   const dir = tmpDir(t)
-  return { open: async () => await JournalStore.open(dir) }
+  return { open: async () => await JournalStore.open(dir, { segmentBytes: 512 }) }
 })

@@ -2,6 +2,8 @@ import t from 'tap'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { BodyArchive } from '../../src/trail/archive.js'
+import { JournalStore } from '../../src/store/journal-store.js'
+import { meta, record } from '../store/contract.js'
 import { Trail } from '../../src/trail/trail.js'
 import { verifyTrails } from '../../src/trail/verify.js'
 import { KEYS, NOTE, headers, startHub } from '../helpers/hub.js'
@@ -54,4 +56,24 @@ t.test('the hub archives the exact bytes of each accepted message under its dige
   const receipt = res.json()
   t.equal(hub.archive.get(receipt.receivedAt, receipt.digest)?.toString(), NOTE('archived'))
   t.ok(existsSync(join(dataDir, 'archive', receipt.receivedAt.slice(0, 10), receipt.digest.slice(7))))
+})
+
+t.test('retention reaches the copies of bodies the message store keeps', async (t) => {
+  const dir = tmpDir(t)
+  const keys = ring()
+  const trail = await Trail.open(join(dir, 'trail'), { log: 'hub-1', keys, unsafeNoSync: true })
+  const store = await JournalStore.open(join(dir, 'data'), { segmentBytes: 256, unsafeNoSync: true })
+  const body = Buffer.from(NOTE('ส่วนบุคคล'))
+  for (const id of ['a', 'b']) {
+    await store.accept(meta(id, `sha256:${id}`), body, record(meta(id, `sha256:${id}`)))
+    await store.addEvent('TH-A', id, { type: 'delivered', at: new Date().toISOString(), attempt: 1 })
+  }
+  await store.accept(meta('c', 'sha256:c'), body, record(meta('c', 'sha256:c')))
+  const archive = new BodyArchive(join(dir, 'archive'), { retentionDays: 1, trail, now: () => new Date(Date.now() + 2 * 86_400_000), expireStored: async (before) => await store.expireBodies(before) })
+  t.equal(await archive.sweep(), 2, 'the two delivered bodies leave the store')
+  t.equal((await store.bodyOf((await store.get('TH-A', 'a'))!)).length, 0)
+  t.same(await store.bodyOf((await store.get('TH-A', 'c'))!), body, 'the undelivered one stays')
+  t.match(trail.search({ limit: 100 }).records.filter((r) => r.type === 'bodies-expired').map((r) => r.detail), [/message-store bodies of settled messages received before .* \(retention 1 days\)/], 'the expiry is in the trail')
+  await store.close()
+  await trail.close()
 })
