@@ -33,8 +33,9 @@ async function stateOf (app: any, id: string): Promise<string | undefined> {
   return res.statusCode === 200 ? res.json().state : undefined
 }
 
-function dropHub (t: any, inboundDir: string, outDir: string, extra: Record<string, unknown> = {}) {
+function dropHub (t: any, inboundDir: string, outDir: string, extra: Record<string, unknown> = {}, dataDir?: string) {
   return startHub(t, {
+    dataDir,
     patch: (raw) => {
       raw.participants[2].delivery = { mode: 'push', adapter: 'file-drop', config: { dir: outDir } }
       raw.participants[0].inbound = [{
@@ -110,7 +111,8 @@ t.test('a file claimed before a crash is handled at the next start; its rows are
   await first.hub.close()
   // The same file dropped again (an operator re-runs the batch): the hub answers the repeat with the original receipt.
   writeFileSync(join(inbound, 'crash.csv'), 'order,amount,to\nC-1,1,TH-B\n')
-  const second = await dropHub(t, inbound, join(dir, 'out'), {})
+  // The same hub restarted on its data directory.
+  const second = await dropHub(t, inbound, join(dir, 'out'), {}, first.dataDir)
   await until(() => existsSync(join(inbound, 'done', 'crash.csv.1')), 'the repeat is handled')
   t.same(await inboxIds(second.app), ['crash-1'], 'still one message')
 })
