@@ -1,68 +1,282 @@
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { cpus, totalmem } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { runLoad, type LoadResult } from './lib/load.js'
-import { startServer } from './lib/servers.js'
+import { procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
 /**
- * `npm run bench`: each scenario measured beside its baseline in the same run.
- *   intake-xml   the 5 KB example letter (unsigned) through the hub's intake, fsync on, vs a bare fastify route
- *   intake-json  the example JSON document likewise
- * `--quick` shortens every run for a first look. Results are printed and written to bench/results/.
+ * `npm run bench [-- --quick] [-- --only a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
+ * validate → verify the sender's signature → authorize → trail → signed receipt → store (fsync) →
+ * delivery by http-push to a sink process → delivered — beside two baselines in the same run:
+ *   (a) the 5 KB gov-letter, XML-DSig RSA-2048 by the sender        embedded, journal with fsync
+ *   (b) an ETDA e-Tax TaxInvoice, XAdES-BES by the bench's key        embedded
+ *   (c) a 2 KB JSON document with a detached JWS (ES256)             embedded
+ *   (d) scenario (a) in cluster mode: 2 hub processes on a Redis the bench starts (AOF, fsync always)
+ *   bare       a fastify route that takes the same bytes and answers 202 (the HTTP ceiling)
+ *   xml-crypto a straightforward pipeline on xml-crypto's documented usage
+ * The load generator (this process) and the sink run on the same machine and are counted in it.
+ * Prints progress to stderr, the table to stdout, and writes JSON to bench/results/.
  */
-const quick = process.argv.includes('--quick')
-const durationMs = quick ? 2000 : 8000
-const concurrency = 32
-const root = fileURLToPath(new URL('../', import.meta.url))
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const cpuProf = args.includes('--cpu-prof')
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const T = quick
+  ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
+  : { warm: 1500, saturation: 6000, fixed: 4000, baseline: 3000 }
+const CONCURRENCY = 32
+const runTag = Date.now().toString(36)
+const log = (s: string): void => { process.stderr.write(s + '\n') }
 
-const samples = {
-  xml: readFileSync(root + 'examples/gin-demo/messages/letter-mfa-to-ocsc.xml'),
-  json: readFileSync(root + 'examples/gin-demo/messages/personnel-transfer-ocsc-to-mfa.json')
+type Id = 'a' | 'b' | 'c' | 'd'
+const fixtures: Record<'a' | 'b' | 'c', Fixture> = {
+  a: fixture('a', 4000, log),
+  b: fixture('b', 2000, log),
+  c: fixture('c', 4000, log)
 }
+const bodyOf = (id: Id): Fixture => fixtures[id === 'd' ? 'a' : id]
 
-function requestFor (format: 'xml' | 'json', run: string) {
-  return (i: number) => ({
-    body: samples[format],
-    headers: {
-      authorization: 'Bearer bench-key-mfa',
-      'content-type': format === 'xml' ? 'application/xml' : 'application/json',
-      'egif-message-id': `${run}-${i}`,
-      'egif-sender': 'TH-MFA',
-      'egif-receiver': 'TH-OCSC',
-      ...(format === 'json' ? { 'egif-document-type': 'personnel-record-transfer' } : {})
+function requests (f: Fixture, tag: string): (i: number) => { headers: Record<string, string>, body: Buffer } {
+  return (i) => {
+    const k = i % f.bodies.length
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${SENDER_KEY}`,
+      'content-type': f.contentType,
+      'egif-message-id': `${tag}-${i}`,
+      'egif-sender': SENDER,
+      'egif-receiver': RECEIVER
     }
-  })
+    if (f.documentType !== undefined) headers['egif-document-type'] = f.documentType
+    if (f.signatures !== undefined) headers['egif-signature'] = f.signatures[k]
+    return { headers, body: f.bodies[k] }
+  }
 }
 
-interface Row { scenario: string, target: string, result: LoadResult, peakRssMb: number, cpuMsPerMsg: number }
+async function sinkCount (sink: BenchProcess): Promise<{ delivered: number, posts: number, firstSeal?: string }> {
+  const r = await fetch(sink.url)
+  return await r.json() as { delivered: number, posts: number, firstSeal?: string }
+}
+
+/** Waits until the sink holds `n` messages; the time the last one arrived (ms, performance clock). */
+async function deliveredBy (sink: BenchProcess, n: number, timeoutMs = 120_000): Promise<number> {
+  const until = performance.now() + timeoutMs
+  let last = -1
+  for (;;) {
+    const { delivered } = await sinkCount(sink)
+    if (delivered >= n) return performance.now()
+    if (performance.now() > until) throw new Error(`only ${delivered} of ${n} messages delivered after ${timeoutMs / 1000}s`)
+    if (delivered !== last) last = delivered
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+interface Fixed { offered: number, share: number, accepted: number, latencyMs: LoadResult['latencyMs'], statuses: Record<number, number> }
+interface Row {
+  id: string
+  title: string
+  kind: 'hub' | 'bare' | 'xml-crypto'
+  processes: number
+  acceptedPerSec: number
+  deliveredPerSec: number
+  saturationLatencyMs: LoadResult['latencyMs']
+  statuses: Record<number, number>
+  fixed: Fixed[]
+  /** Peak RSS of the system under test: the largest hub process, and all its processes together. */
+  peakRssMb: number
+  peakRssAllMb: number
+  redisPeakRssMb?: number
+  /** CPU ms per delivered message: the system under test; and the whole machine (load generator, sink, Redis included). */
+  cpuMsPerMsg: number
+  cpuMsPerMsgAll: number
+  signature?: string
+}
 const rows: Row[] = []
 
-async function measure (scenario: string, target: 'bare' | 'hub', format: 'xml' | 'json'): Promise<Row> {
-  process.stderr.write(`· ${scenario} on ${target} (${durationMs / 1000}s, ${concurrency} connections)…\n`)
-  const server = await startServer(target)
-  // Warm up (JIT, connections) before the measured run.
-  await runLoad({ url: server.url, make: requestFor(format, `warm-${scenario}-${target}`), durationMs: Math.min(1000, durationMs / 4), concurrency })
-  const result = await runLoad({ url: server.url, make: requestFor(format, `${scenario}-${target}`), durationMs, concurrency })
-  const stats = await server.stop()
-  const row = { scenario, target, result, peakRssMb: stats.peakRssMb, cpuMsPerMsg: stats.cpuMs / Math.max(1, result.ok) }
-  rows.push(row)
-  process.stderr.write(`  ${Math.round(result.perSecond)} req/s, p99 ${result.latencyMs.p99.toFixed(1)} ms, statuses ${JSON.stringify(result.statuses)}\n`)
-  return row
+const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
+async function cpuOf (ps: BenchProcess[]): Promise<number> { return (await Promise.all(ps.map(async (p) => (await p.stats()).cpuMs))).reduce((a, b) => a + b, 0) }
+
+function progress (label: string): (done: number, s: number) => void {
+  return (done, s) => { process.stderr.write(`\r  ${label}: ${s.toFixed(0)} s, ${done.toLocaleString('en')} answered   `) }
 }
 
-for (const format of ['xml', 'json'] as const) {
-  const scenario = `intake-${format}`
-  await measure(scenario, 'hub', format)
-  await measure(scenario, 'bare', format)
+/** Saturation (closed loop), then waits for every accepted message at the sink. */
+async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number }> {
+  const cpu0 = await cpuOf(sut)
+  const self0 = cpuSelf()
+  const sink0 = (await sink.stats()).cpuMs
+  const extra0 = extra()
+  const t0 = performance.now()
+  const res = await runLoad({ urls, make, first, durationMs: ms, concurrency: CONCURRENCY, onTick: progress(label) })
+  process.stderr.write('\n')
+  const t1 = await deliveredBy(sink, already + res.ok)
+  const cpuSut = await cpuOf(sut) - cpu0
+  const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0) + (extra() - extra0)
+  return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll }
 }
 
-const pad = (s: string, n: number): string => s.padEnd(n)
-const num = (n: number, n2: number): string => n.toFixed(n2).padStart(9)
-process.stdout.write('\n' + pad('scenario', 14) + pad('target', 8) + 'accepted/s'.padStart(11) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'p99.9 ms'.padStart(10) + 'RSS MB'.padStart(8) + 'CPU ms/msg'.padStart(11) + 'vs bare'.padStart(9) + '\n')
+async function scenario (id: Id): Promise<void> {
+  const f = bodyOf(id)
+  const title = id === 'd' ? `${f.title}, cluster: 2 processes on Redis` : f.title
+  log(`(${id}) ${title}`)
+  const sink = await startProcess('sink')
+  const redis = id === 'd' ? await startRedis() : undefined
+  const profArgs = (n: number): string[] => cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`, `--cpu-prof-name=${id}-${n}-${runTag}.cpuprofile`] : []
+  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
+  const hubs: BenchProcess[] = []
+  try {
+    for (let n = 0; n < (id === 'd' ? 2 : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
+    const urls = hubs.map((h) => h.url)
+    const make = requests(f, `${id}-${runTag}`)
+    const redisCpu = (): number => redis !== undefined ? procStats(redis.proc.pid!).cpuMs : 0
+    let next = 0
+    let delivered = 0
+    // Warm-up: JIT, connections, the first segment files.
+    const warm = await runLoad({ urls, make, first: next, durationMs: T.warm, concurrency: CONCURRENCY })
+    next = warm.next
+    delivered += warm.ok
+    await deliveredBy(sink, delivered)
+    const seal = (await sinkCount(sink)).firstSeal
+    const signature = seal !== undefined ? (JSON.parse(Buffer.from(seal.split('.')[1], 'base64url').toString()) as { senderSignature?: string }).senderSignature : undefined
+    if (signature !== 'verified') throw new Error(`(${id}): the hub did not verify the sender's signature (seal says ${String(signature)})`)
+    const sat = await saturate(`(${id}) saturation`, urls, make, next, T.saturation, sink, delivered, hubs, redisCpu)
+    next = sat.res.next
+    delivered += sat.res.ok
+    log(`  accepted ${Math.round(sat.res.perSecond)}/s, delivered ${Math.round(sat.deliveredPerSec)}/s, statuses ${JSON.stringify(sat.res.statuses)}${sat.res.errors > 0 ? `, ${sat.res.errors} errors` : ''}`)
+    const fixed: Fixed[] = []
+    const loads = [0.25, 0.5, 0.9].map((share) => ({ share, offered: Math.max(1, Math.round(sat.res.perSecond * share)) }))
+    if (id === 'a') loads.push({ share: 0, offered: 1000 })
+    for (const l of loads) {
+      const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
+      process.stderr.write('\n')
+      next = r.next
+      delivered += r.ok
+      await deliveredBy(sink, delivered)
+      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses })
+      log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms`)
+    }
+    const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
+    hubs.length = 0
+    const rs = redis !== undefined ? procStats(redis.proc.pid!) : undefined
+    rows.push({
+      id,
+      title,
+      kind: 'hub',
+      processes: stats.length,
+      acceptedPerSec: sat.res.perSecond,
+      deliveredPerSec: sat.deliveredPerSec,
+      saturationLatencyMs: sat.res.latencyMs,
+      statuses: sat.res.statuses,
+      fixed,
+      peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
+      peakRssAllMb: stats.reduce((a, s) => a + s.peakRssMb, 0),
+      ...(rs !== undefined ? { redisPeakRssMb: rs.peakRssMb } : {}),
+      cpuMsPerMsg: sat.cpuSut / sat.res.ok,
+      cpuMsPerMsgAll: sat.cpuAll / sat.res.ok,
+      signature
+    })
+  } finally {
+    for (const h of hubs) await h.stop().catch(() => {})
+    await sink.stop()
+    await redis?.stop()
+  }
+}
+
+async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Promise<void> {
+  const f = fixtures[of]
+  const id = `${kind}(${of})`
+  log(`${id} ${kind === 'bare' ? 'bare fastify route, 202' : 'xml-crypto pipeline'} with the bytes of (${of})`)
+  const sink = await startProcess('sink')
+  const server = await startProcess(kind === 'bare' ? 'bare' : 'xmlcrypto', { scenario: of, certFile: f.certFile, sinkUrl: sink.url })
+  try {
+    const make = requests(f, `${id}-${runTag}`)
+    const warm = await runLoad({ urls: [server.url], make, durationMs: T.warm / 2, concurrency: CONCURRENCY })
+    let delivered = 0
+    if (kind === 'xml-crypto') { delivered = warm.ok; await deliveredBy(sink, delivered) }
+    const cpu0 = (await server.stats()).cpuMs
+    const self0 = cpuSelf()
+    const sink0 = (await sink.stats()).cpuMs
+    const t0 = performance.now()
+    const res = await runLoad({ urls: [server.url], make, first: warm.next, durationMs: T.baseline, concurrency: CONCURRENCY, onTick: progress(id) })
+    process.stderr.write('\n')
+    const t1 = kind === 'xml-crypto' ? await deliveredBy(sink, delivered + res.ok) : performance.now()
+    const st = await server.stop()
+    const cpuSut = st.cpuMs - cpu0
+    const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0)
+    log(`  ${Math.round(res.perSecond)}/s, statuses ${JSON.stringify(res.statuses)}`)
+    rows.push({
+      id,
+      title: kind === 'bare' ? 'bare fastify route answering 202' : 'xml-crypto documented usage + XSD + fdatasync + RS256 receipt + fetch to the sink',
+      kind,
+      processes: 1,
+      acceptedPerSec: res.perSecond,
+      deliveredPerSec: kind === 'bare' ? Number.NaN : res.ok / ((t1 - t0) / 1000),
+      saturationLatencyMs: res.latencyMs,
+      statuses: res.statuses,
+      fixed: [],
+      peakRssMb: st.peakRssMb,
+      peakRssAllMb: st.peakRssMb,
+      cpuMsPerMsg: cpuSut / Math.max(1, res.ok),
+      cpuMsPerMsgAll: cpuAll / Math.max(1, res.ok)
+    })
+  } finally {
+    await server.stop().catch(() => {})
+    await sink.stop()
+  }
+}
+
+const started = performance.now()
+const want = (id: string): boolean => only === undefined || only.includes(id)
+for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await scenario(id)
+for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`) || (only !== undefined && only.includes(of))) await baseline('bare', of)
+for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`) || (only !== undefined && only.includes(of))) await baseline('xml-crypto', of)
+
+// The report.
+const n0 = (n: number): string => Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
+const f1 = (n: number): string => n.toFixed(1)
+const cols = (cells: string[], widths: number[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' ')
+const w = [12, 11, 12, 9, 9, 8, 8, 10, 10, 10]
+const out: string[] = []
+out.push('', cols(['', 'accepted/s', 'delivered/s', 'vs bare', 'vs x-c', 'RSS MB', 'procs', 'CPU ms/m', 'CPU all', 'sig'], w))
+const bareOf = (id: string): Row | undefined => rows.find((r) => r.id === `bare(${id === 'd' ? 'a' : id})`)
+const xcOf = (id: string): Row | undefined => rows.find((r) => r.id === `xml-crypto(${id === 'd' ? 'a' : id})`)
 for (const r of rows) {
-  const bare = rows.find((x) => x.scenario === r.scenario && x.target === 'bare')!
-  process.stdout.write(pad(r.scenario, 14) + pad(r.target, 8) + num(r.result.perSecond, 0).padStart(11) + num(r.result.latencyMs.p50, 2) + num(r.result.latencyMs.p99, 2) + num(r.result.latencyMs.p999, 2).padStart(10) + String(r.peakRssMb).padStart(8) + num(r.cpuMsPerMsg, 3).padStart(11) + `${(r.result.perSecond / bare.result.perSecond * 100).toFixed(0)}%`.padStart(9) + '\n')
+  const bare = r.kind === 'hub' ? bareOf(r.id) : undefined
+  const xc = r.kind === 'hub' ? xcOf(r.id) : undefined
+  out.push(cols([
+    r.kind === 'hub' ? `(${r.id})` : r.id,
+    n0(r.acceptedPerSec),
+    n0(r.deliveredPerSec),
+    bare !== undefined ? `${(r.deliveredPerSec / bare.acceptedPerSec * 100).toFixed(0)}%` : '—',
+    xc !== undefined ? `${(r.deliveredPerSec / xc.deliveredPerSec).toFixed(1)}×` : '—',
+    String(r.peakRssMb),
+    String(r.processes),
+    r.cpuMsPerMsg.toFixed(3),
+    r.cpuMsPerMsgAll.toFixed(3),
+    r.signature ?? ''
+  ], w))
 }
-mkdirSync(root + 'bench/results', { recursive: true })
-const file = root + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, durationMs, concurrency, node: process.version, rows }, null, 2))
-process.stdout.write(`\nwritten to ${file}\n`)
+out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due):')
+out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'], [12, 10, 7, 11, 9, 9, 9, 9]))
+for (const r of rows) {
+  for (const x of r.fixed) {
+    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max)], [12, 10, 7, 11, 9, 9, 9, 9]))
+  }
+}
+const get = (id: string): Row | undefined => rows.find((r) => r.id === id)
+const targets = [
+  { what: '(a) delivered/s ≥ 1,500', value: get('a')?.deliveredPerSec, ok: (v: number) => v >= 1500 },
+  { what: '(c) delivered/s ≥ 4,000', value: get('c')?.deliveredPerSec, ok: (v: number) => v >= 4000 },
+  { what: '(d) delivered/s ≥ 1,200', value: get('d')?.deliveredPerSec, ok: (v: number) => v >= 1200 },
+  { what: '(a) p99 accept ≤ 20 ms at 1,000/s', value: get('a')?.fixed.find((x) => x.offered === 1000)?.latencyMs.p99, ok: (v: number) => v <= 20 },
+  { what: 'peak RSS ≤ 400 MB (per hub process)', value: rows.filter((r) => r.kind === 'hub').length > 0 ? Math.max(...rows.filter((r) => r.kind === 'hub').map((r) => r.peakRssMb)) : undefined, ok: (v: number) => v <= 400 }
+]
+out.push('', 'targets:')
+for (const t of targets) out.push(`  ${t.what.padEnd(38)} ${t.value === undefined ? 'not measured' : `${t.value.toFixed(1).padStart(8)}  ${t.ok(t.value) ? 'holds' : 'DOES NOT HOLD'}`}`)
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GB, Node ${process.version}`
+out.push('', `machine: ${machine}; ${quick ? 'quick' : 'full'} run, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+process.stdout.write(out.join('\n') + '\n')
+mkdirSync(ROOT + 'bench/results', { recursive: true })
+const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+process.stdout.write(`written to ${file}\n`)
+export type { ProcStats }

@@ -1,54 +1,158 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { sign } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { DOMParser } from '@xmldom/xmldom'
 import Fastify from 'fastify'
+import { XmlDocument } from 'libxml2-wasm'
 import { pino } from 'pino'
+import { SignedXml } from 'xml-crypto'
+import xpath from 'xpath'
 import { resolveConfig } from '../../src/config/load.js'
 import { Hub } from '../../src/hub.js'
 import { buildApp } from '../../src/http/app.js'
 import { hashApiKey } from '../../src/registry/participants.js'
+import { XsdSchema } from '../../src/xml/xsd.js'
+import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from './fixtures.js'
 
 /**
- * The process a benchmark scenario loads: `bare` is a fastify route that takes the same bytes and
- * answers 202 (the HTTP ceiling); `hub` is the hub in embedded mode with fsync on. Prints
- * `listening <url>`; on SIGUSR2 prints `stats {peakRssMb, cpuMs}`.
+ * One process of a benchmark scenario, started by `servers.ts`. Kinds:
+ *   bare       a fastify route that takes the same bytes and answers 202 (the HTTP ceiling)
+ *   hub        the hub (embedded with fsync on, or one cluster process when `redisUrl` is given)
+ *   xmlcrypto  a straightforward pipeline on xml-crypto's documented usage (the common Node build)
+ *   sink       the receiving system: counts the distinct messages delivered to it
+ * The spec comes as JSON in argv[3]. Prints `listening <url>`; on SIGUSR2 prints
+ * `stats {peakRssMb, cpuMs}` (peak RSS sampled every 50 ms; CPU user + system since start).
  */
+interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, dataDir?: string }
 const kind = process.argv[2]
+const spec = JSON.parse(process.argv[3] ?? '{}') as Spec
 let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage()
   process.stdout.write(`stats ${JSON.stringify({ peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 1048576), cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`)
 })
+const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 
-if (kind === 'bare') {
+function rawFastify () {
   const app = Fastify({ bodyLimit: 10 * 1024 * 1024 })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  return app
+}
+
+if (kind === 'sink') {
+  // The recipient system: 200 to every POST, counting distinct sender/message ids.
+  const seen = new Set<string>()
+  let posts = 0
+  let firstSeal: string | undefined
+  const server = createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ delivered: seen.size, posts, firstSeal }))
+      return
+    }
+    req.on('data', () => {})
+    req.on('end', () => {
+      posts++
+      seen.add(`${String(req.headers['egif-sender'])}/${String(req.headers['egif-message-id'])}`)
+      firstSeal ??= req.headers['egif-seal'] as string | undefined
+      res.statusCode = 200
+      res.end()
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  server.listen(0, '127.0.0.1', () => {
+    const a = server.address() as { port: number }
+    listening(`http://127.0.0.1:${a.port}/inbound`)
+  })
+  process.on('SIGTERM', () => { server.close(); process.exit(0) })
+} else if (kind === 'bare') {
+  const app = rawFastify()
   app.post('/v1/messages', async (req, reply) => reply.code(202).send({ status: 'accepted', size: (req.body as Buffer).length }))
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  process.stdout.write(`listening ${url}/v1/messages\n`)
+  listening(`${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/messages`)
   process.on('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
+} else if (kind === 'xmlcrypto') {
+  await xmlCryptoPipeline()
 } else {
-  const dataDir = mkdtempSync(join(tmpdir(), 'egif-bench-'))
-  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const dataDir = spec.dataDir ?? mkdtempSync(join(tmpdir(), 'egif-bench-'))
   const cfg = resolveConfig({
     hub: { id: 'BENCH-HUB', dataDir, logLevel: 'warn' },
+    ...(spec.redisUrl !== undefined ? { cluster: { prefix: spec.prefix ?? 'egif-bench' } } : {}),
+    documentTypes: { builtin: true, xsd: spec.scenario === 'b' ? [etaxTaxInvoiceType()] : [] },
     participants: [
-      { id: 'TH-MFA', name: { en: 'MFA' }, apiKeys: [hashApiKey('bench-key-mfa')] },
-      { id: 'TH-OCSC', name: { en: 'OCSC' }, apiKeys: [hashApiKey('bench-key-ocsc')], delivery: { mode: 'pull' } }
+      { id: SENDER, name: { en: 'Bench sender' }, apiKeys: [hashApiKey(SENDER_KEY)], signingCertificates: [spec.certFile!] },
+      { id: RECEIVER, name: { en: 'Bench sink' }, apiKeys: [hashApiKey('bench-sink-key')], delivery: { mode: 'push', adapter: 'http-push', config: { url: spec.sinkUrl! } } }
     ],
-    routes: [{ from: '*', to: '*', types: ['*'] }]
-  }, join(root, 'bench', 'bench-hub.yaml'), {})
+    routes: [{ from: SENDER, to: RECEIVER, types: ['*'] }]
+  }, join(ROOT, 'bench', 'bench-hub.yaml'), spec.redisUrl !== undefined ? { REDIS_URL: spec.redisUrl } : {})
   const hub = await Hub.create(cfg, { log: pino({ level: 'warn' }) })
   const app = buildApp(hub)
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  process.stdout.write(`listening ${url}/v1/messages\n`)
+  listening(`${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/messages`)
   process.on('SIGTERM', () => {
     void hub.close().then(async () => { await app.close() }).then(() => {
-      rmSync(dataDir, { recursive: true, force: true })
+      if (spec.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
       process.exit(0)
     })
+  })
+}
+
+/**
+ * The pipeline most Node projects would write with xml-crypto, as its README shows: xmldom parses
+ * the text, xpath finds the Signature, `SignedXml.checkSignature` verifies it with the registered
+ * certificate; the schema is checked with the same libxml2 XSD validator as the hub; each accepted
+ * message is appended to a file and fdatasync'ed before 202; the receipt is an RS256 JWS made with
+ * the key PEM; delivery is a fetch to the sink after the answer, a few at a time.
+ */
+async function xmlCryptoPipeline (): Promise<void> {
+  const DS = 'http://www.w3.org/2000/09/xmldsig#'
+  const certPem = readFileSync(spec.certFile!)
+  const keyPem = readFileSync(spec.certFile!.replace(/\.cert\.pem$/, '.key.pem'))
+  const xsd = XsdSchema.compile(spec.scenario === 'b'
+    ? join(CORPUS, 'schemas/ETDA/data/standard/TaxInvoice_CrossIndustryInvoice_2p0.xsd')
+    : join(ROOT, 'schemas/gov-letter/gov-letter-1.0.xsd'))
+  const dataDir = mkdtempSync(join(tmpdir(), 'egif-bench-xmlcrypto-'))
+  const fh = await open(join(dataDir, 'messages.log'), 'a')
+  const outbox: Array<{ id: string, body: Buffer }> = []
+  let delivering = 0
+  const pump = (): void => {
+    while (delivering < 16 && outbox.length > 0) {
+      const m = outbox.shift()!
+      delivering++
+      fetch(spec.sinkUrl!, { method: 'POST', body: m.body as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/xml', 'egif-sender': SENDER, 'egif-message-id': m.id } })
+        .then(async (r) => { await r.arrayBuffer() }, () => { outbox.push(m) })
+        .finally(() => { delivering--; pump() })
+    }
+  }
+  const app = rawFastify()
+  app.post('/v1/messages', async (req, reply) => {
+    const body = req.body as Buffer
+    const id = String(req.headers['egif-message-id'])
+    const xml = body.toString('utf8')
+    const dom = new DOMParser().parseFromString(xml, 'text/xml')
+    const node = xpath.select1(`//*[local-name(.)='Signature' and namespace-uri(.)='${DS}']`, dom as unknown as Node)
+    if (node === undefined || node === null) return await reply.code(422).send({ code: 'no signature' })
+    const sig = new SignedXml({ publicCert: certPem })
+    sig.loadSignature(node as Node)
+    if (!sig.checkSignature(xml)) return await reply.code(422).send({ code: 'bad signature' })
+    const doc = XmlDocument.fromBuffer(body)
+    try {
+      if (xsd.validate(doc).length > 0) return await reply.code(422).send({ code: 'invalid' })
+    } finally { doc.dispose() }
+    await fh.appendFile(JSON.stringify({ id, at: new Date().toISOString(), body: body.toString('base64') }) + '\n')
+    await fh.datasync()
+    const payload = Buffer.from(JSON.stringify({ messageId: id, status: 'accepted' })).toString('base64url')
+    const head = Buffer.from(JSON.stringify({ alg: 'RS256' })).toString('base64url')
+    const signature = sign('sha256', Buffer.from(`${head}.${payload}`), keyPem).toString('base64url')
+    outbox.push({ id, body })
+    pump()
+    return await reply.code(202).send({ receipt: `${head}.${payload}.${signature}` })
+  })
+  listening(`${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/messages`)
+  process.on('SIGTERM', () => {
+    void app.close().then(async () => { await fh.close() }).then(() => { rmSync(dataDir, { recursive: true, force: true }); process.exit(0) })
   })
 }

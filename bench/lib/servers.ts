@@ -1,43 +1,117 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SERVER = fileURLToPath(new URL('./server-main.ts', import.meta.url))
 
-export interface BenchServer {
+export interface ProcStats { peakRssMb: number, cpuMs: number }
+
+export interface BenchProcess {
   url: string
-  proc: ChildProcess
-  /** Peak resident set size of the server process, in MB (read from /proc). */
-  stop: () => Promise<{ peakRssMb: number, cpuMs: number }>
+  pid: number
+  /** Current CPU time and peak RSS of the process (it keeps running). */
+  stats: () => Promise<ProcStats>
+  /** Stats, then SIGTERM, and waits for the exit. */
+  stop: () => Promise<ProcStats>
 }
 
-/** Starts a server for a scenario in its own process, so the load generator does not share its event loop. */
-export async function startServer (kind: 'bare' | 'hub', env: Record<string, string> = {}): Promise<BenchServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SERVER, kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = ''
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const m = /^listening (\S+)$/m.exec(buf)
-      if (m !== null) resolve(m[1])
-    })
-    proc.once('exit', (code) => { reject(new Error(`bench server ${kind} exited with ${String(code)}`)) })
+/** Starts one process of a scenario (see server-main.ts) so the load generator never shares its event loop. */
+export async function startProcess (kind: 'bare' | 'hub' | 'xmlcrypto' | 'sink', spec: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<BenchProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SERVER, kind, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let buf = ''
+  const waiters: Array<(line: string) => boolean> = []
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString()
+    let nl: number
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      const i = waiters.findIndex((w) => w(line))
+      if (i >= 0) waiters.splice(i, 1)
+    }
   })
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve() }))
+  const url = await new Promise<string>((resolve, reject) => {
+    waiters.push((line) => { const m = /^listening (\S+)$/.exec(line); if (m !== null) resolve(m[1]); return m !== null })
+    void exited.then(() => { reject(new Error(`bench process ${kind} exited before listening`)) })
+  })
+  const stats = async (): Promise<ProcStats> => await new Promise<ProcStats>((resolve) => {
+    waiters.push((line) => { const m = /^stats (\S+)$/.exec(line); if (m !== null) resolve(JSON.parse(m[1]) as ProcStats); return m !== null })
+    proc.kill('SIGUSR2')
+  })
+  let stopping: Promise<ProcStats> | undefined
   return {
     url,
-    proc,
+    pid: proc.pid!,
+    stats,
     stop: async () => {
-      const stats = await new Promise<{ peakRssMb: number, cpuMs: number }>((resolve) => {
-        let buf = ''
-        proc.stdout!.on('data', (d: Buffer) => {
-          buf += d.toString()
-          const m = /^stats (\S+)$/m.exec(buf)
-          if (m !== null) resolve(JSON.parse(m[1]) as { peakRssMb: number, cpuMs: number })
-        })
-        proc.kill('SIGUSR2')
-      })
-      proc.kill('SIGTERM')
-      await new Promise((r) => proc.once('exit', r))
-      return stats
+      stopping ??= (async () => {
+        const s = await stats()
+        proc.kill('SIGTERM')
+        const t = setTimeout(() => { proc.kill('SIGKILL') }, 15_000)
+        await exited
+        clearTimeout(t)
+        return s
+      })()
+      return await stopping
     }
   }
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface BenchRedis { url: string, proc: ChildProcess, stop: () => Promise<ProcStats> }
+
+/**
+ * A redis-server of the bench's own, on a free port with its own temporary directory, AOF with
+ * `appendfsync always` (nothing acknowledged is lost: the hub's strictest documented setting).
+ * Stopped by its pid; never the shared instance on 6379.
+ */
+export async function startRedis (): Promise<BenchRedis> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'egif-bench-redis-'))
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('Ready to accept connections')) resolve()
+    })
+    proc.once('exit', (code) => { reject(new Error(`redis-server exited with ${String(code)}: ${out.slice(-500)}`)) })
+  })
+  proc.stdout!.resume()
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve() }))
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    proc,
+    stop: async () => {
+      const s = procStats(proc.pid!)
+      proc.kill('SIGTERM')
+      await exited
+      rmSync(dir, { recursive: true, force: true })
+      return s
+    }
+  }
+}
+
+/** CPU time and peak RSS (VmHWM) of any process, from /proc (for redis-server). */
+export function procStats (pid: number): ProcStats {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status)
+  return { cpuMs: ticks * 10, peakRssMb: hwm !== null ? Math.round(Number(hwm[1]) / 1024) : 0 }
 }
