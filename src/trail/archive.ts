@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { TrailEvent } from './event.js'
@@ -31,6 +31,8 @@ export interface BodyArchiveOptions {
  */
 export class BodyArchive {
   private readonly writing = new Map<string, Promise<void>>()
+  /** Day folders known to exist (made once a day, not once a message). */
+  private readonly days = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => Date
 
@@ -48,14 +50,24 @@ export class BodyArchive {
   /** Keeps a body (once per day and digest). Written by rename, so a reader never sees half a file. */
   async put (receivedAt: string, digest: string, body: Uint8Array): Promise<void> {
     const file = this.path(receivedAt, digest)
-    if (existsSync(file)) return
     // Two messages with the same bytes on the same day share one file: the second waits for the first.
     const pending = this.writing.get(file)
     if (pending !== undefined) return await pending
+    // Every file operation runs off the event loop: intake waits for it, other requests do not.
     const write = (async () => {
-      mkdirSync(join(this.dir, receivedAt.slice(0, 10)), { recursive: true })
+      if (await stat(file).then(() => true, () => false)) return
+      const day = receivedAt.slice(0, 10)
       const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`
-      await writeFile(tmp, body)
+      try {
+        if (!this.days.has(day)) await mkdir(join(this.dir, day), { recursive: true })
+        await writeFile(tmp, body)
+      } catch (err) {
+        // The day's folder went away (removed by hand): make it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        await mkdir(join(this.dir, day), { recursive: true })
+        await writeFile(tmp, body)
+      }
+      this.days.add(day)
       await rename(tmp, file)
     })()
     this.writing.set(file, write)
@@ -84,6 +96,7 @@ export class BodyArchive {
       // Recorded first: a crash after it leaves bodies to remove again, never a silent removal.
       await this.opts.trail.append({ type: 'bodies-expired', size: n, detail: `bodies received on ${day} (retention ${days} days)` })
       rmSync(join(this.dir, day), { recursive: true, force: true })
+      this.days.delete(day)
       removed += n
     }
     if (this.opts.expireStored !== undefined) {
