@@ -85,6 +85,8 @@ interface Row {
   peakRssMb: number
   peakRssAllMb: number
   redisPeakRssMb?: number
+  /** Cluster mode: Redis commands and AOF bytes per delivered message, and Redis CPU ms per message. */
+  redisPerMsg?: { commands: number, aofBytes: number, cpuMs: number, byCommand: Record<string, number> }
   /** CPU ms per delivered message: the system under test; and the whole machine (load generator, sink, Redis included). */
   cpuMsPerMsg: number
   cpuMsPerMsgAll: number
@@ -120,7 +122,7 @@ async function scenario (id: Id): Promise<void> {
   log(`(${id}) ${title}`)
   const sink = await startProcess('sink')
   const redis = id === 'd' ? await startRedis() : undefined
-  const profArgs = (n: number): string[] => cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`, `--cpu-prof-name=${id}-${n}-${runTag}.cpuprofile`] : []
+  const profArgs = (n: number): string[] => cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : []
   const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
   const hubs: BenchProcess[] = []
   try {
@@ -157,6 +159,7 @@ async function scenario (id: Id): Promise<void> {
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0
     const rs = redis !== undefined ? procStats(redis.proc.pid!) : undefined
+    const redisPerMsg = redis !== undefined ? await redisCosts(redis.url, delivered) : undefined
     rows.push({
       id,
       title,
@@ -170,6 +173,7 @@ async function scenario (id: Id): Promise<void> {
       peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
       peakRssAllMb: stats.reduce((a, s) => a + s.peakRssMb, 0),
       ...(rs !== undefined ? { redisPeakRssMb: rs.peakRssMb } : {}),
+      ...(redisPerMsg !== undefined ? { redisPerMsg } : {}),
       cpuMsPerMsg: sat.cpuSut / sat.res.ok,
       cpuMsPerMsgAll: sat.cpuAll / sat.res.ok,
       signature
@@ -178,6 +182,22 @@ async function scenario (id: Id): Promise<void> {
     for (const h of hubs) await h.stop().catch(() => {})
     await sink.stop()
     await redis?.stop()
+  }
+}
+
+/** What Redis did per delivered message over the whole scenario (start-up and warm-up included). */
+async function redisCosts (url: string, messages: number): Promise<Row['redisPerMsg']> {
+  const { Redis } = await import('ioredis')
+  const r = new Redis(url)
+  try {
+    const info = await r.info()
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0)
+    const byCommand: Record<string, number> = {}
+    for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) byCommand[m[1]] = Math.round(Number(m[2]) / messages * 100) / 100
+    const cpu = Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1] ?? 0) + Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1] ?? 0)
+    return { commands: field('total_commands_processed') / messages, aofBytes: field('aof_current_size') / messages, cpuMs: cpu * 1000 / messages, byCommand }
+  } finally {
+    r.disconnect()
   }
 }
 
@@ -227,8 +247,8 @@ async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Prom
 const started = performance.now()
 const want = (id: string): boolean => only === undefined || only.includes(id)
 for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await scenario(id)
-for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`) || (only !== undefined && only.includes(of))) await baseline('bare', of)
-for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`) || (only !== undefined && only.includes(of))) await baseline('xml-crypto', of)
+for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await baseline('bare', of)
+for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await baseline('xml-crypto', of)
 
 // The report.
 const n0 = (n: number): string => Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
@@ -261,6 +281,11 @@ for (const r of rows) {
   for (const x of r.fixed) {
     out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max)], [12, 10, 7, 11, 9, 9, 9, 9]))
   }
+}
+for (const r of rows) {
+  if (r.redisPerMsg === undefined) continue
+  const top = Object.entries(r.redisPerMsg.byCommand).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([c, n]) => `${c} ${n}`).join(', ')
+  out.push('', `(${r.id}) Redis per delivered message: ${r.redisPerMsg.commands.toFixed(1)} commands (${top}), ${Math.round(r.redisPerMsg.aofBytes).toLocaleString('en')} bytes of AOF, ${r.redisPerMsg.cpuMs.toFixed(3)} ms CPU; peak RSS ${String(r.redisPeakRssMb)} MB`)
 }
 const get = (id: string): Row | undefined => rows.find((r) => r.id === id)
 const targets = [
