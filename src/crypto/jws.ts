@@ -5,6 +5,7 @@ import { importPublicJwk, type Jwks } from './jwk.js'
 import { keyFitsAlgorithm, signatureShapeProblem, signBytes, verifyBytes, type JwsAlgorithm } from './jws-algorithms.js'
 import { decodeJsonObject, decodeSignature, parseProtectedHeader, splitCompact, type JwsHeader } from './jws-header.js'
 import { certificatesValidAt, checkPresentedCertificate, type ParticipantTrust, type TrustPath } from './trust.js'
+import { KeyCache } from './xmldsig/key-cache.js'
 
 /** A public key a compact JWS may be verified with; a `HubKey` is one. */
 export interface VerificationKey {
@@ -104,6 +105,23 @@ export interface DetachedVerifyOptions {
   trust: ParticipantTrust
   /** The time certificates must be valid at: when the hub received the message. */
   at: Date
+  /**
+   * Parsed certificates and keys to reuse between calls. Default: one cache per `trust` object,
+   * kept as long as that object lives (as for XML signatures).
+   */
+  keys?: KeyCache
+}
+
+const cachesByTrust = new WeakMap<ParticipantTrust, KeyCache>()
+
+function cacheFor (opts: DetachedVerifyOptions): KeyCache {
+  if (opts.keys !== undefined) return opts.keys
+  let cache = cachesByTrust.get(opts.trust)
+  if (cache === undefined) {
+    cache = new KeyCache()
+    cachesByTrust.set(opts.trust, cache)
+  }
+  return cache
 }
 
 /** What a verified detached JWS tells the pipeline and the audit trail. */
@@ -128,12 +146,12 @@ function asJwsError (err: unknown): unknown {
 
 interface Candidate { cert: X509Certificate, trustPath: TrustPath }
 
-function candidateKeys (header: JwsHeader, trust: ParticipantTrust, at: Date): Candidate[] {
+function candidateKeys (header: JwsHeader, trust: ParticipantTrust, at: Date, keys: KeyCache): Candidate[] {
   const thumbprint = header['x5t#S256']
   if (header.x5c !== undefined) {
     let cert: X509Certificate
     try {
-      cert = new X509Certificate(Buffer.from(header.x5c[0], 'base64'))
+      cert = keys.certificate(header.x5c[0])
     } catch {
       throw new HubError('EGIF_ERR_JWS_MALFORMED', 'the first x5c certificate cannot be read')
     }
@@ -146,8 +164,8 @@ function candidateKeys (header: JwsHeader, trust: ParticipantTrust, at: Date): C
     } catch (err) {
       throw asJwsError(err)
     }
-    if (!keyFitsAlgorithm(cert.publicKey, header.alg)) {
-      throw new HubError('EGIF_ERR_JWS_ALGORITHM', `${header.alg} does not fit the certificate's ${cert.publicKey.asymmetricKeyType ?? 'unknown'} key`, { alg: header.alg })
+    if (!keyFitsAlgorithm(keys.publicKey(cert), header.alg)) {
+      throw new HubError('EGIF_ERR_JWS_ALGORITHM', `${header.alg} does not fit the certificate's ${keys.publicKey(cert).asymmetricKeyType ?? 'unknown'} key`, { alg: header.alg })
     }
     return [{ cert, trustPath }]
   }
@@ -156,7 +174,7 @@ function candidateKeys (header: JwsHeader, trust: ParticipantTrust, at: Date): C
   if (named.length === 0) {
     throw new HubError('EGIF_ERR_JWS_UNTRUSTED_KEY', 'x5t#S256 names no certificate registered for the sender')
   }
-  const fitting = named.filter((c) => keyFitsAlgorithm(c.publicKey, header.alg))
+  const fitting = named.filter((c) => keyFitsAlgorithm(keys.publicKey(c), header.alg))
   const valid = certificatesValidAt({ certificates: fitting, authorities: [] }, at)
   if (valid.length > 0) return valid.map((cert) => ({ cert, trustPath: 'registered' as const }))
   if (fitting.length > 0) {
@@ -186,13 +204,14 @@ export function verifyDetached (jws: string, body: Uint8Array, opts: DetachedVer
   const signature = decodeSignature(s)
   const b64 = header.b64 !== false
 
-  const candidates = candidateKeys(header, opts.trust, opts.at)
+  const keys = cacheFor(opts)
+  const candidates = candidateKeys(header, opts.trust, opts.at, keys)
   const input = b64
     ? Buffer.from(`${h}.${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64url')}`, 'ascii')
     : Buffer.concat([Buffer.from(`${h}.`, 'ascii'), body])
-  const signer = candidates.find((c) => verifyBytes(header.alg, c.cert.publicKey, input, signature))
+  const signer = candidates.find((c) => verifyBytes(header.alg, keys.publicKey(c.cert), input, signature))
   if (signer === undefined) {
-    const shape = signatureShapeProblem(header.alg, candidates[0].cert.publicKey, signature)
+    const shape = signatureShapeProblem(header.alg, keys.publicKey(candidates[0].cert), signature)
     throw new HubError('EGIF_ERR_JWS_INVALID', shape ?? 'the detached JWS does not verify over the body bytes', { alg: header.alg })
   }
   return {
