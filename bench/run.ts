@@ -190,7 +190,7 @@ async function redisCosts (url: string, messages: number): Promise<Row['redisPer
   const { Redis } = await import('ioredis')
   const r = new Redis(url)
   try {
-    const info = await r.info()
+    const info = await r.info() + '\n' + await r.info('commandstats')
     const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0)
     const byCommand: Record<string, number> = {}
     for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) byCommand[m[1]] = Math.round(Number(m[2]) / messages * 100) / 100
