@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { runLoad, type LoadResult } from './lib/load.js'
-import { procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
+import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
 /**
  * `npm run bench [-- --quick] [-- --only a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
@@ -29,6 +29,8 @@ const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
 
 type Id = 'a' | 'b' | 'c' | 'd'
+log('compiling the processes under test (tsc, incremental) into bench/.cache/build/…')
+buildServers()
 const fixtures: Record<'a' | 'b' | 'c', Fixture> = {
   a: fixture('a', 4000, log),
   b: fixture('b', 2000, log),
@@ -84,6 +86,8 @@ interface Row {
   /** Peak RSS of the system under test: the largest hub process, and all its processes together. */
   peakRssMb: number
   peakRssAllMb: number
+  /** Memory of the (first) hub process at the end: where the RSS is. */
+  memoryMb?: Record<string, number>
   redisPeakRssMb?: number
   /** Cluster mode: Redis commands and AOF bytes per delivered message, and Redis CPU ms per message. */
   redisPerMsg?: { commands: number, aofBytes: number, cpuMs: number, byCommand: Record<string, number> }
@@ -172,6 +176,7 @@ async function scenario (id: Id): Promise<void> {
       fixed,
       peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
       peakRssAllMb: stats.reduce((a, s) => a + s.peakRssMb, 0),
+      ...(stats[0].memoryMb !== undefined ? { memoryMb: stats[0].memoryMb } : {}),
       ...(rs !== undefined ? { redisPeakRssMb: rs.peakRssMb } : {}),
       ...(redisPerMsg !== undefined ? { redisPerMsg } : {}),
       cpuMsPerMsg: sat.cpuSut / sat.res.ok,

@@ -11,7 +11,8 @@ import { newKeyAndSelfSigned } from '../../src/crypto/certificates.js'
  * Each scenario has a pool of distinct signed documents (each its own document id inside the
  * document); each request pairs one of them with a message id used once (`EGIF-Message-Id`).
  */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+// The same whether this file runs from its source or from the bench's build (bench/.cache/build/).
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/bench\/\.cache\/build\/$/, '')
 export const CORPUS = join(ROOT, '../shared/corpus/etda-etax-2.0/')
 export const CACHE = join(ROOT, 'bench/.cache')
 const VERSION = 'fixtures-v1'

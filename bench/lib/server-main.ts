@@ -33,7 +33,9 @@ let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage()
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 1048576), cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`)
+  const m = process.memoryUsage()
+  const mb = (n: number): number => Math.round(n / 1048576)
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 

@@ -1,13 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const SERVER = fileURLToPath(new URL('./server-main.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BUILD = join(ROOT, 'bench/.cache/build')
+const SERVER = join(BUILD, 'bench/lib/server-main.js')
 
-export interface ProcStats { peakRssMb: number, cpuMs: number }
+/**
+ * Compiles the hub and the bench's processes with tsc (incremental) into bench/.cache/build/, so
+ * the processes under test run on plain node as `npm run build` output does: tsx's loader keeps
+ * ~150 MB of transformed modules and source maps in every process, which is not the hub's memory.
+ */
+export function buildServers (): void {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.bench.json')], { stdio: 'inherit' })
+  if (r.status !== 0) throw new Error('tsc -p bench/tsconfig.bench.json failed')
+  // Folders the compiled modules find next to themselves (import.meta.url).
+  for (const [link, target] of [['schemas', 'schemas'], ['adapters/soap-ecms/types', 'adapters/soap-ecms/types']]) {
+    const at = join(BUILD, link)
+    if (!existsSync(at)) symlinkSync(join(ROOT, target), at)
+  }
+}
+
+export interface ProcStats { peakRssMb: number, cpuMs: number, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
@@ -20,7 +37,7 @@ export interface BenchProcess {
 
 /** Starts one process of a scenario (see server-main.ts) so the load generator never shares its event loop. */
 export async function startProcess (kind: 'bare' | 'hub' | 'xmlcrypto' | 'sink', spec: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<BenchProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SERVER, kind, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER, kind, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let buf = ''
   const waiters: Array<(line: string) => boolean> = []
   proc.stdout!.on('data', (d: Buffer) => {
