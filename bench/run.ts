@@ -88,6 +88,8 @@ interface Row {
   peakRssAllMb: number
   /** Memory of the (first) hub process at the end: where the RSS is. */
   memoryMb?: Record<string, number>
+  /** Share of the hub processes' CPU spent in the kernel (whole scenario). */
+  systemCpuShare?: number
   redisPeakRssMb?: number
   /** Cluster mode: Redis commands and AOF bytes per delivered message, and Redis CPU ms per message. */
   redisPerMsg?: { commands: number, aofBytes: number, cpuMs: number, byCommand: Record<string, number> }
@@ -177,6 +179,7 @@ async function scenario (id: Id): Promise<void> {
       peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
       peakRssAllMb: stats.reduce((a, s) => a + s.peakRssMb, 0),
       ...(stats[0].memoryMb !== undefined ? { memoryMb: stats[0].memoryMb } : {}),
+      systemCpuShare: stats.reduce((a, s) => a + (s.systemCpuMs ?? 0), 0) / stats.reduce((a, s) => a + s.cpuMs, 0),
       ...(rs !== undefined ? { redisPeakRssMb: rs.peakRssMb } : {}),
       ...(redisPerMsg !== undefined ? { redisPerMsg } : {}),
       cpuMsPerMsg: sat.cpuSut / sat.res.ok,

@@ -24,7 +24,7 @@ export function buildServers (): void {
   }
 }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, memoryMb?: Record<string, number> }
+export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
