@@ -1,25 +1,10 @@
-import { defineAdapter, PermanentDeliveryError, routingHeaders, TransientDeliveryError } from '../../src/adapters-sdk/index.js'
+import { defineAdapter, fetchForDelivery, routingHeaders, throwForStatus } from '../../src/adapters-sdk/index.js'
 
 export interface HttpPushConfig {
   /** The recipient system's endpoint that takes the document by POST. */
   url: string
   /** Extra headers, e.g. the recipient's own credentials. Default none. */
   headers: Record<string, string>
-}
-
-/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs (value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
-}
-
-/** Decides retry or dead letter from an HTTP status: 2xx done, 408/425/429 and 5xx retried, other 4xx refused for good. */
-export function classifyStatus (status: number): 'delivered' | 'transient' | 'permanent' {
-  if (status >= 200 && status < 300) return 'delivered'
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'transient'
-  return 'permanent'
 }
 
 /**
@@ -39,26 +24,13 @@ export default defineAdapter<HttpPushConfig>({
     }
   },
   async deliver (msg, ctx) {
-    let res: Response
-    try {
-      res = await fetch(ctx.config.url, {
-        method: 'POST',
-        headers: { ...ctx.config.headers, ...routingHeaders(msg) },
-        body: msg.body as Uint8Array<ArrayBuffer>,
-        signal: ctx.signal,
-        redirect: 'manual'
-      })
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string } }
-      if (ctx.signal.aborted) throw new TransientDeliveryError(`no answer from ${ctx.config.url} in time`, { code: 'EGIF_ERR_DELIVERY_TIMEOUT', cause: err })
-      throw new TransientDeliveryError(`cannot reach ${ctx.config.url}: ${e.cause?.code ?? e.message}`, { cause: err })
-    }
-    // Read (and drop) the answer so the connection can be reused; keep a little for the event log.
-    const text = (await res.text().catch(() => '')).slice(0, 200)
-    const kind = classifyStatus(res.status)
-    if (kind === 'delivered') return
-    const detail = `${ctx.config.url} answered ${res.status}${text !== '' ? `: ${text}` : ''}`
-    if (kind === 'transient') throw new TransientDeliveryError(detail, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) })
-    throw new PermanentDeliveryError(detail)
+    const res = await fetchForDelivery(ctx.config.url, {
+      method: 'POST',
+      headers: { ...ctx.config.headers, ...routingHeaders(msg) },
+      body: msg.body as Uint8Array<ArrayBuffer>,
+      signal: ctx.signal
+    })
+    // Read (and drop) the answer so the connection can be reused; a little of it goes in the event.
+    throwForStatus(res, await res.text().catch(() => ''), ctx.config.url)
   }
 })

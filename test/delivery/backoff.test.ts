@@ -1,6 +1,6 @@
 import t from 'tap'
 import { backoffDelay } from '../../src/delivery/backoff.js'
-import { classifyStatus, retryAfterMs } from '../../adapters/http-push/index.js'
+import { httpOutcome as classifyStatus, parseRetryAfter as retryAfterMs } from '../../src/adapters-sdk/http.js'
 
 const policy = { initialBackoffMs: 1000, maxBackoffMs: 30000 }
 
@@ -21,7 +21,7 @@ t.test('Retry-After wins when it asks for longer, within the cap', async (t) => 
   t.equal(backoffDelay(2, policy, 999999, () => 0), 30000, 'capped by maxBackoffMs')
 })
 
-t.test('http-push classifies statuses and parses Retry-After', async (t) => {
+t.test('HTTP adapters classify statuses and parse Retry-After', async (t) => {
   t.equal(classifyStatus(200), 'delivered')
   t.equal(classifyStatus(204), 'delivered')
   t.equal(classifyStatus(400), 'permanent')
