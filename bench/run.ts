@@ -78,6 +78,8 @@ interface Row {
   title: string
   kind: 'hub' | 'bare' | 'xml-crypto'
   processes: number
+  /** Messages delivered over the whole scenario (warm-up included). */
+  messages?: number
   acceptedPerSec: number
   deliveredPerSec: number
   saturationLatencyMs: LoadResult['latencyMs']
@@ -171,6 +173,7 @@ async function scenario (id: Id): Promise<void> {
       title,
       kind: 'hub',
       processes: stats.length,
+      messages: delivered,
       acceptedPerSec: sat.res.perSecond,
       deliveredPerSec: sat.deliveredPerSec,
       saturationLatencyMs: sat.res.latencyMs,
