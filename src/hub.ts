@@ -43,7 +43,9 @@ export const LOG_REDACT = [
 ]
 
 /** The folder of the built-in document types. */
-export const BUILTIN_SCHEMAS = fileURLToPath(new URL('../schemas/', import.meta.url))
+// From the sources (src/hub.ts) the folder is one level up; from a build (dist/src/hub.js), two.
+export const BUILTIN_SCHEMAS = [new URL('../schemas/', import.meta.url), new URL('../../schemas/', import.meta.url)]
+  .map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../schemas/', import.meta.url))
 
 export interface HubOptions {
   log?: Logger

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { defineAdapter, sleep, submitFailure, PermanentDeliveryError, type InboundContext } from '../../src/adapters-sdk/index.js'
 import { HubError } from '../../src/errors.js'
 import { asDeliveryError, soapCall } from './client.js'
@@ -8,7 +9,9 @@ export type { SoapEcmsConfig } from './operations.js'
 export { outboundCall, itemToStandard } from './operations.js'
 
 /** The folder of the `ecms-notification` document type, for `documentTypes.folders`. */
-export const NOTIFICATION_TYPE_FOLDER = new URL('./types/ecms-notification/', import.meta.url)
+// Beside this file in the sources; from a build (dist/adapters/soap-ecms/), in the sources' folder.
+export const NOTIFICATION_TYPE_FOLDER = [new URL('./types/ecms-notification/', import.meta.url), new URL('../../../adapters/soap-ecms/types/ecms-notification/', import.meta.url)]
+  .find((u) => existsSync(u)) ?? new URL('./types/ecms-notification/', import.meta.url)
 
 async function poll (ctx: InboundContext<SoapEcmsConfig>): Promise<void> {
   const cfg = ctx.config
