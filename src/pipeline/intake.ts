@@ -25,7 +25,7 @@ export interface IntakeDeps {
   /** Hands an accepted message to delivery. */
   enqueue: (m: StoredMessage) => Promise<void>
   /** The audit trail: the receipt names the `accepted` record. */
-  trail: Pick<Trail, 'begin'>
+  trail: Pick<Trail, 'begin' | 'append'>
   /** Keeps the body in the archive (retention), once the message is stored. */
   archive?: (receivedAt: string, digest: string, body: Uint8Array) => Promise<void>
 }
@@ -100,46 +100,66 @@ export class Intake {
       ...(r.inReplyTo !== undefined ? { inReplyTo: r.inReplyTo } : {})
     }
     let recorded: Promise<void> | undefined
-    const result = await deps.store.accept(meta, s.req.body, () => {
-      // The trail record and the message are written in parallel; 202 waits for both.
-      const { done, ...trail } = deps.trail.begin({
-        type: 'accepted',
-        at: meta.receivedAt,
-        messageId: meta.messageId,
-        sender: meta.sender,
-        receiver: meta.receiver,
-        documentType: meta.documentType,
-        documentVersion: meta.documentVersion,
-        digest: meta.digest,
-        size: meta.size
+    let result: Awaited<ReturnType<MessageStore['accept']>>
+    try {
+      result = await deps.store.accept(meta, s.req.body, () => {
+        // The trail record and the message are written in parallel; 202 waits for both.
+        const { done, ...trail } = deps.trail.begin({
+          type: 'accepted',
+          at: meta.receivedAt,
+          messageId: meta.messageId,
+          sender: meta.sender,
+          receiver: meta.receiver,
+          documentType: meta.documentType,
+          documentVersion: meta.documentVersion,
+          digest: meta.digest,
+          size: meta.size
+        })
+        recorded = done
+        // Awaited below; if the store fails first, the error the caller sees is the store's.
+        done.catch(() => {})
+        const unsigned: Omit<Receipt, 'signature'> = {
+          messageId: meta.messageId,
+          status: 'accepted',
+          sender: meta.sender,
+          receiver: meta.receiver,
+          documentType: meta.documentType,
+          documentVersion: meta.documentVersion,
+          receivedAt: meta.receivedAt,
+          digest: meta.digest,
+          trail
+        }
+        const receipt: Receipt = { ...unsigned, signature: deps.signer.signReceipt(unsigned) }
+        const seal = deps.signer.seal({
+          messageId: meta.messageId,
+          sender: meta.sender,
+          receiver: meta.receiver,
+          documentType: meta.documentType,
+          documentVersion: meta.documentVersion,
+          digest: meta.digest,
+          acceptedAt: meta.receivedAt,
+          senderSignature: meta.senderSignature
+        })
+        return { receipt, seal }
       })
-      recorded = done
-      // Awaited below; if the store fails first, the error the caller sees is the store's.
-      done.catch(() => {})
-      const unsigned: Omit<Receipt, 'signature'> = {
-        messageId: meta.messageId,
-        status: 'accepted',
-        sender: meta.sender,
-        receiver: meta.receiver,
-        documentType: meta.documentType,
-        documentVersion: meta.documentVersion,
-        receivedAt: meta.receivedAt,
-        digest: meta.digest,
-        trail
+    } catch (err) {
+      if (recorded !== undefined) {
+        // The `accepted` record is in the trail but the message was not stored: a record right
+        // after it says so, so that an auditor does not count a message the hub does not hold.
+        await deps.trail.append({
+          type: 'rejected',
+          messageId: meta.messageId,
+          claimedSender: meta.sender,
+          caller: meta.sender,
+          digest: meta.digest,
+          size: meta.size,
+          code: (err as { code?: string }).code ?? 'EGIF_ERR_STORAGE_UNAVAILABLE',
+          status: (err as { status?: number }).status ?? 503,
+          detail: 'not stored after its accepted record was written'
+        }).catch(() => { /* the trail failing too is reported by the store's error */ })
       }
-      const receipt: Receipt = { ...unsigned, signature: deps.signer.signReceipt(unsigned) }
-      const seal = deps.signer.seal({
-        messageId: meta.messageId,
-        sender: meta.sender,
-        receiver: meta.receiver,
-        documentType: meta.documentType,
-        documentVersion: meta.documentVersion,
-        digest: meta.digest,
-        acceptedAt: meta.receivedAt,
-        senderSignature: meta.senderSignature
-      })
-      return { receipt, seal }
-    })
+      throw err
+    }
     if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
     await recorded
     await deps.archive?.(meta.receivedAt, meta.digest, s.req.body)
