@@ -5,7 +5,7 @@ import { importPublicJwk, type Jwks } from './jwk.js'
 import { keyFitsAlgorithm, signatureShapeProblem, signBytes, verifyBytes, type JwsAlgorithm } from './jws-algorithms.js'
 import { decodeJsonObject, decodeSignature, parseProtectedHeader, splitCompact, type JwsHeader } from './jws-header.js'
 import { certificatesValidAt, checkPresentedCertificate, type ParticipantTrust, type TrustPath } from './trust.js'
-import { KeyCache } from './xmldsig/key-cache.js'
+import { keyCacheFor, type KeyCache } from './xmldsig/key-cache.js'
 
 /** A public key a compact JWS may be verified with; a `HubKey` is one. */
 export interface VerificationKey {
@@ -112,18 +112,6 @@ export interface DetachedVerifyOptions {
   keys?: KeyCache
 }
 
-const cachesByTrust = new WeakMap<ParticipantTrust, KeyCache>()
-
-function cacheFor (opts: DetachedVerifyOptions): KeyCache {
-  if (opts.keys !== undefined) return opts.keys
-  let cache = cachesByTrust.get(opts.trust)
-  if (cache === undefined) {
-    cache = new KeyCache()
-    cachesByTrust.set(opts.trust, cache)
-  }
-  return cache
-}
-
 /** What a verified detached JWS tells the pipeline and the audit trail. */
 export interface DetachedVerification {
   alg: JwsAlgorithm
@@ -204,7 +192,7 @@ export function verifyDetached (jws: string, body: Uint8Array, opts: DetachedVer
   const signature = decodeSignature(s)
   const b64 = header.b64 !== false
 
-  const keys = cacheFor(opts)
+  const keys = keyCacheFor(opts.trust, opts.keys)
   const candidates = candidateKeys(header, opts.trust, opts.at, keys)
   const input = b64
     ? Buffer.from(`${h}.${Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64url')}`, 'ascii')

@@ -38,3 +38,20 @@ function remember<V> (map: Map<string, V>, key: string, value: V, max: number): 
   if (map.size >= max) map.delete(map.keys().next().value!)
   map.set(key, value)
 }
+
+const cachesByTrust = new WeakMap<object, KeyCache>()
+
+/**
+ * The cache to use for a sender: the one given, or one per trust object, shared by the XML and the
+ * JWS verifiers and kept as long as the trust object lives (a participant's trust lives as long as
+ * the registry).
+ */
+export function keyCacheFor (trust: object, given?: KeyCache): KeyCache {
+  if (given !== undefined) return given
+  let cache = cachesByTrust.get(trust)
+  if (cache === undefined) {
+    cache = new KeyCache()
+    cachesByTrust.set(trust, cache)
+  }
+  return cache
+}

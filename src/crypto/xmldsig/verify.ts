@@ -4,7 +4,7 @@ import { HubError } from '../../errors.js'
 import type { ParticipantTrust } from '../trust.js'
 import { SIGNED_PROPERTIES_TYPE } from './algorithms.js'
 import { OctetCollector, canonicalize, canonicalizeSubtree } from './c14n.js'
-import { KeyCache } from './key-cache.js'
+import { keyCacheFor, type KeyCache } from './key-cache.js'
 import { documentPointer, parentNode, rootElement, type NodePtr } from './native.js'
 import { scanDocument } from './scan.js'
 import { candidateKeys, type CandidateKey } from './signing-key.js'
@@ -37,18 +37,6 @@ export interface VerifyXmlSignatureOptions {
   keys?: KeyCache
 }
 
-const cachesByTrust = new WeakMap<ParticipantTrust, KeyCache>()
-
-function cacheFor (opts: VerifyXmlSignatureOptions): KeyCache {
-  if (opts.keys !== undefined) return opts.keys
-  let cache = cachesByTrust.get(opts.trust)
-  if (cache === undefined) {
-    cache = new KeyCache()
-    cachesByTrust.set(opts.trust, cache)
-  }
-  return cache
-}
-
 /** A bare-name reference `#id`: anything else after '#' (xpointer, escapes) is not one. */
 const BARE_NAME = /^#([A-Za-z_][\w.-]*)$/
 
@@ -77,7 +65,7 @@ export function verifyXmlSignature (doc: XmlDocument, opts: VerifyXmlSignatureOp
   const docRef = documentReference(sig, root, scan.ids, form)
   const props = form === 'xades-bes' ? readXades(sig, scan.ids) : null
 
-  const candidates = candidateKeys(sig, opts.trust, opts.at, cacheFor(opts))
+  const candidates = candidateKeys(sig, opts.trust, opts.at, keyCacheFor(opts.trust, opts.keys))
   const used = checkSignatureValue(doc, sig, candidates)
   checkDigest(docRef, digestOfDocument(doc, docRef, root, sigEl))
   if (props !== null) {
