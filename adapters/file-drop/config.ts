@@ -1,4 +1,4 @@
-import { fieldMappingSchema, signingConfigSchema, type FieldMapping, type FieldSource, type SigningConfig } from '../../src/adapters-sdk/index.js'
+import { fieldMappingSchema, routingMappingSchema, signingConfigSchema, type FieldMapping, type FieldSource, type SigningConfig } from '../../src/adapters-sdk/index.js'
 import type { FixedWidthField } from './records.js'
 
 export interface FileDropConfig {
@@ -64,19 +64,7 @@ export const configSchema = {
         }
       }
     },
-    routing: {
-      type: 'object',
-      additionalProperties: false,
-      default: { receiver: { from: 'fields.receiver' } },
-      required: ['receiver'],
-      properties: {
-        receiver: fieldMappingSchema.additionalProperties,
-        messageId: fieldMappingSchema.additionalProperties,
-        conversationId: fieldMappingSchema.additionalProperties,
-        documentType: { type: 'string' },
-        documentVersion: { type: 'string' }
-      }
-    },
+    routing: routingMappingSchema({ from: 'fields.receiver' }),
     mapping: fieldMappingSchema,
     pollMs: { type: 'integer', minimum: 10, default: 1000 },
     settleMs: { type: 'integer', minimum: 0, default: 1000 },

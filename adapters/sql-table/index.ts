@@ -1,5 +1,5 @@
 import {
-  applyMapping, defineAdapter, fieldMappingSchema, PermanentDeliveryError, signerFromConfig, signingConfigSchema, sleep, submitDocument, submitFailure,
+  applyMapping, defineAdapter, fieldMappingSchema, PermanentDeliveryError, routingMappingSchema, signerFromConfig, signingConfigSchema, sleep, submitDocument, submitFailure,
   TransientDeliveryError, type Adapter, type FieldMapping, type FieldSource, type InboundContext, type SigningConfig
 } from '../../src/adapters-sdk/index.js'
 import { HubError } from '../../src/errors.js'
@@ -134,19 +134,7 @@ export function createSqlTableAdapter (): Adapter<SqlTableConfig> {
         urlEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         table: { type: 'string', pattern: IDENT },
         idColumn: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$', default: 'id' },
-        routing: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['receiver'],
-          default: { receiver: 'receiver' },
-          properties: {
-            receiver: fieldMappingSchema.additionalProperties,
-            messageId: fieldMappingSchema.additionalProperties,
-            conversationId: fieldMappingSchema.additionalProperties,
-            documentType: { type: 'string' },
-            documentVersion: { type: 'string' }
-          }
-        },
+        routing: routingMappingSchema('receiver'),
         mapping: fieldMappingSchema,
         bodyColumn: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' },
         contentType: { enum: ['application/json', 'application/xml'], default: 'application/json' },

@@ -46,6 +46,28 @@ export const fieldMappingSchema = {
   }
 } as const
 
+/**
+ * JSON Schema of an inbound adapter's `routing` section: where each record's receiver, message id
+ * and conversation come from (field sources), and the fixed document type and version.
+ * @param defaultReceiver the receiver's source when the section is left out.
+ */
+export function routingMappingSchema (defaultReceiver: FieldSource): Record<string, unknown> {
+  const source = fieldMappingSchema.additionalProperties
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['receiver'],
+    default: { receiver: defaultReceiver },
+    properties: {
+      receiver: source,
+      messageId: source,
+      conversationId: source,
+      documentType: { type: 'string' },
+      documentVersion: { type: 'string' }
+    }
+  }
+}
+
 /** Reads `a.b.0.c` from a value; `undefined` when any step is missing. */
 export function getPath (source: unknown, path: string): unknown {
   let cur: unknown = source
