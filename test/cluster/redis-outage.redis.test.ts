@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { hashApiKey } from '../../src/registry/participants.js'
-import { FIXTURE_TYPES, KEYS, NOTE, startSink, until } from '../helpers/hub.js'
+import { FIXTURE_TYPES, KEYS, NOTE, startCountingSink, startSink, until } from '../helpers/hub.js'
 import { freePort, startChildHub, writeConfig } from '../helpers/child-hub.js'
 import { ownRedis } from '../helpers/own-redis.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -84,19 +84,9 @@ t.test('Redis away: intake answers 503 at once and readiness turns false; back: 
 t.test('AOF appendfsync always: kill -9 of Redis right after a burst of 202s loses nothing', async (t) => {
   const redis = await ownRedis(t, ['--appendonly', 'yes', '--appendfsync', 'always'])
   const dir = tmpDir(t)
-  const sink = await startSink(t)
   // The recipient is slow, so most accepted messages are still queued when Redis dies.
-  sink.server.removeAllListeners('request')
-  const seen = new Map<string, number>()
-  sink.server.on('request', (req, res) => {
-    req.resume()
-    req.on('end', () => {
-      const id = String(req.headers['egif-message-id'])
-      seen.set(id, (seen.get(id) ?? 0) + 1)
-      setTimeout(() => res.writeHead(200).end(), 20)
-    })
-  })
-  const cfg = writeConfig(dir, config(dir, sink.url))
+  const { url: sinkUrl, seen } = await startCountingSink(t, 20)
+  const cfg = writeConfig(dir, config(dir, sinkUrl))
   const hub = await startChildHub(cfg, await freePort(), { REDIS_URL: redis.url })
   t.teardown(() => { hub.proc.kill('SIGKILL') })
   t.match(hub.output(), /appendfsync always: a Redis crash or power loss loses nothing/)

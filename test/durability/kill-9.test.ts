@@ -1,6 +1,6 @@
 import t from 'tap'
 import { hashApiKey } from '../../src/registry/participants.js'
-import { FIXTURE_TYPES, KEYS, NOTE, ORDER, startSink, until } from '../helpers/hub.js'
+import { FIXTURE_TYPES, KEYS, NOTE, ORDER, startCountingSink, until } from '../helpers/hub.js'
 import { freePort, startChildHub, writeConfig } from '../helpers/child-hub.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -11,18 +11,8 @@ import { tmpDir } from '../helpers/tmp.js'
  */
 t.test('kill -9 right after a burst of 202s loses nothing', async (t) => {
   const dir = tmpDir(t)
-  const sink = await startSink(t)
   // Each push delivery takes a while, so many are still pending or in flight at the kill.
-  sink.server.removeAllListeners('request')
-  const seen = new Map<string, number>()
-  sink.server.on('request', (req, res) => {
-    req.resume()
-    req.on('end', () => {
-      const id = String(req.headers['egif-message-id'])
-      seen.set(id, (seen.get(id) ?? 0) + 1)
-      setTimeout(() => res.writeHead(200).end(), 5)
-    })
-  })
+  const { url: sinkUrl, seen } = await startCountingSink(t, 5)
   const cfg = writeConfig(dir, {
     hub: { id: 'CRASH-HUB', host: '127.0.0.1', dataDir: `${dir}/data`, logLevel: 'warn' },
     delivery: { maxAttempts: 50, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 2000, concurrency: 2 },
@@ -30,7 +20,7 @@ t.test('kill -9 right after a burst of 202s loses nothing', async (t) => {
     participants: [
       { id: 'TH-A', name: { en: 'A' }, apiKeys: [hashApiKey(KEYS.A)] },
       { id: 'TH-B', name: { en: 'B' }, apiKeys: [hashApiKey(KEYS.B)], delivery: { mode: 'pull' } },
-      { id: 'TH-C', name: { en: 'C' }, delivery: { mode: 'push', adapter: 'http-push', config: { url: sink.url } } }
+      { id: 'TH-C', name: { en: 'C' }, delivery: { mode: 'push', adapter: 'http-push', config: { url: sinkUrl } } }
     ],
     routes: [{ from: 'TH-A', to: ['TH-B', 'TH-C'], types: ['*'] }]
   })

@@ -63,6 +63,25 @@ export async function startSink (t: Test): Promise<Sink> {
   return sink
 }
 
+/**
+ * A recipient that counts deliveries per message id and answers 200 after `delayMs`, so that many
+ * deliveries are still pending or in flight when a test crashes something.
+ */
+export async function startCountingSink (t: Test, delayMs: number): Promise<{ url: string, seen: Map<string, number> }> {
+  const sink = await startSink(t)
+  sink.server.removeAllListeners('request')
+  const seen = new Map<string, number>()
+  sink.server.on('request', (req, res) => {
+    req.resume()
+    req.on('end', () => {
+      const id = String(req.headers['egif-message-id'])
+      seen.set(id, (seen.get(id) ?? 0) + 1)
+      setTimeout(() => res.writeHead(200).end(), delayMs)
+    })
+  })
+  return { url: sink.url, seen }
+}
+
 /** A hub with the test configuration and its (not listening) app. */
 export async function startHub (t: Test, opts: { patch?: (raw: any) => void, dataDir?: string, pushUrl?: string } = {}) {
   const dataDir = opts.dataDir ?? tmpDir(t)
