@@ -25,7 +25,7 @@ import { Intake } from './pipeline/intake.js'
 import type { SignatureVerifiers } from './pipeline/verify-signature.js'
 import { exportHubKeyPem, generateHubKey, loadHubKey, type HubKey } from './crypto/hub-key.js'
 import { HubKeyRing } from './crypto/jwks.js'
-import { sealFor, signReceipt } from './crypto/receipt.js'
+import { sealForAsync, signReceiptAsync } from './crypto/receipt.js'
 import { verifyDetached } from './crypto/jws.js'
 import { verifyXmlSignature } from './crypto/xmldsig/index.js'
 import { Trail } from './trail/trail.js'
@@ -109,8 +109,8 @@ export class Hub {
   ) {
     this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
     const signer: HubSigner = {
-      signReceipt: (r) => signReceipt(keys, r),
-      seal: (f) => sealFor(keys, f)
+      signReceipt: async (r) => await signReceiptAsync(keys, r),
+      seal: async (f) => await sealForAsync(keys, f)
     }
     const verifiers: SignatureVerifiers = {
       xml: (doc, trust, at, forms) => {

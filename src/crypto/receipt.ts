@@ -68,16 +68,28 @@ export function signReceipt (ring: HubKeyRing, receipt: object): string {
   return ring.signCompact(withoutSignature(receipt), { typ: RECEIPT_TYP })
 }
 
+/** `signReceipt`, signed off the event loop: what the hub uses for every message. */
+export async function signReceiptAsync (ring: HubKeyRing, receipt: object): Promise<string> {
+  return await ring.signCompactAsync(withoutSignature(receipt), { typ: RECEIPT_TYP })
+}
+
 /** The seal of one delivery: a compact JWS (`typ: egif-seal`) over exactly the seal fields. */
 export function sealFor (ring: HubKeyRing, fields: SealFields): string {
-  let payload: SealFields
+  return ring.signCompact(sealPayload(fields), { typ: SEAL_TYP })
+}
+
+/** `sealFor`, signed off the event loop: what the hub uses for every message. */
+export async function sealForAsync (ring: HubKeyRing, fields: SealFields): Promise<string> {
+  return await ring.signCompactAsync(sealPayload(fields), { typ: SEAL_TYP })
+}
+
+function sealPayload (fields: SealFields): SealFields {
   try {
-    payload = checkSealFields(fields as unknown as Record<string, unknown>)
+    return checkSealFields(fields as unknown as Record<string, unknown>)
   } catch (err) {
     // A bad seal is the hub's own bug, not a caller's fault.
     throw new TypeError(`cannot seal: ${(err as Error).message}`)
   }
-  return ring.signCompact(payload, { typ: SEAL_TYP })
 }
 
 function verifyTyped (jws: string, keys: Jwks | readonly VerificationKey[], typ: string): Record<string, unknown> {

@@ -3,8 +3,11 @@ import type { Receipt } from '../store/types.js'
 
 export type { SealFields }
 
-/** What intake and delivery need from the hub's key: signed receipts and seals. */
+/**
+ * What intake and delivery need from the hub's key: signed receipts and seals. Asynchronous so
+ * that the signatures (three per message) are made off the event loop.
+ */
 export interface HubSigner {
-  signReceipt: (receipt: Omit<Receipt, 'signature'>) => string
-  seal: (fields: SealFields) => string
+  signReceipt: (receipt: Omit<Receipt, 'signature'>) => Promise<string>
+  seal: (fields: SealFields) => Promise<string>
 }

@@ -102,10 +102,10 @@ export class DeliveryWorker {
   }
 
   /** The `delivered` receipt: the accepted receipt's fields with status delivered and its time. */
-  deliveredReceipt (m: StoredMessage, at: string): Receipt {
+  async deliveredReceipt (m: StoredMessage, at: string): Promise<Receipt> {
     const { signature: _s, ...accepted } = m.receipt
     const r: Omit<Receipt, 'signature'> = { ...accepted, status: 'delivered', deliveredAt: at }
-    return { ...r, signature: this.deps.signer.signReceipt(r) }
+    return { ...r, signature: await this.deps.signer.signReceipt(r) }
   }
 
   private async handle (job: DeliveryJob): Promise<void> {
@@ -138,7 +138,7 @@ export class DeliveryWorker {
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
-    await this.addEvent(m, { type: 'delivered', at, attempt }, this.deliveredReceipt(m, at))
+    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at))
     log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
   }
 

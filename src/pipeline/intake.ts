@@ -102,7 +102,7 @@ export class Intake {
     let recorded: Promise<void> | undefined
     let result: Awaited<ReturnType<MessageStore['accept']>>
     try {
-      result = await deps.store.accept(meta, s.req.body, () => {
+      result = await deps.store.accept(meta, s.req.body, async () => {
         // The trail record and the message are written in parallel; 202 waits for both.
         const { done, ...trail } = deps.trail.begin({
           type: 'accepted',
@@ -129,18 +129,21 @@ export class Intake {
           digest: meta.digest,
           trail
         }
-        const receipt: Receipt = { ...unsigned, signature: deps.signer.signReceipt(unsigned) }
-        const seal = deps.signer.seal({
-          messageId: meta.messageId,
-          sender: meta.sender,
-          receiver: meta.receiver,
-          documentType: meta.documentType,
-          documentVersion: meta.documentVersion,
-          digest: meta.digest,
-          acceptedAt: meta.receivedAt,
-          senderSignature: meta.senderSignature
-        })
-        return { receipt, seal }
+        // Both signatures are made at once, off the event loop.
+        const [signature, seal] = await Promise.all([
+          deps.signer.signReceipt(unsigned),
+          deps.signer.seal({
+            messageId: meta.messageId,
+            sender: meta.sender,
+            receiver: meta.receiver,
+            documentType: meta.documentType,
+            documentVersion: meta.documentVersion,
+            digest: meta.digest,
+            acceptedAt: meta.receivedAt,
+            senderSignature: meta.senderSignature
+          })
+        ])
+        return { receipt: { ...unsigned, signature }, seal }
       })
     } catch (err) {
       if (recorded !== undefined) {

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type JournalOptions, type PayloadLocation } from './journal.js'
 import { applyEvent, newMessage, storeKey } from './state.js'
-import type { AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
+import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 
 const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-lettered'])
@@ -78,7 +78,7 @@ export class JournalStore implements MessageStore {
   }
 
   /** Concurrent calls for one sender and id are serialised, so exactly one of them stores the message. */
-  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
+  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     const key = storeKey(meta.sender, meta.messageId)
     const pending = this.inFlight.get(key)
     if (pending !== undefined) {
@@ -89,9 +89,9 @@ export class JournalStore implements MessageStore {
     if (existing !== undefined) return asDuplicate(existing.msg, meta.digest)
 
     const work = (async (): Promise<AcceptResult> => {
-      const seq = this.seq++
-      const { receipt, seal } = makeRecord()
-      const rec: JournalRecord = { t: 'accepted', seq, meta, receipt, seal }
+      const { receipt, seal } = await makeRecord()
+      // Taken when the record goes to the journal, so sequence numbers rise along the log.
+      const rec: JournalRecord = { t: 'accepted', seq: this.seq++, meta, receipt, seal }
       const loc = await this.append(rec, body)
       this.apply(rec, loc)
       return { message: this.entries.get(key)!.msg, duplicate: false }

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { HubError } from '../errors.js'
 import { asDuplicate } from './journal-store.js'
-import type { AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
+import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
 /**
@@ -157,13 +157,13 @@ export class RedisStore implements MessageStore {
     }
   }
 
-  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }): Promise<AcceptResult> {
+  async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     const member = `${meta.sender}/${meta.messageId}`
     let existing: string | null
     try {
       // Another process may have stored this id since intake looked: then the script answers
       // with the stored message instead, and the caller answers 200.
-      const { receipt, seal } = makeRecord()
+      const { receipt, seal } = await makeRecord()
       existing = await this.redis.egifAccept(
         this.k('m', member), this.k('e', member), this.k('id', meta.messageId), `${this.p}:queued`, `${this.p}:count`,
         JSON.stringify(meta), JSON.stringify(receipt), seal, Buffer.from(body.buffer, body.byteOffset, body.byteLength),

@@ -6,6 +6,12 @@ export interface AcceptResult {
   duplicate: boolean
 }
 
+/** What the hub signs for a new message: its receipt and its seal. */
+export interface AcceptRecord {
+  receipt: Receipt
+  seal: string
+}
+
 export interface InboxPage {
   messages: StoredMessage[]
   /** Opaque cursor of the next page, when there is one: pass it as `after`. */
@@ -35,7 +41,7 @@ export interface MessageStore {
    * @param makeRecord builds the receipt and seal; called only when the message is new to this store.
    * @throws HubError EGIF_ERR_IDEMPOTENCY_CONFLICT, EGIF_ERR_STORAGE_UNAVAILABLE
    */
-  accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => { receipt: Receipt, seal: string }) => Promise<AcceptResult>
+  accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>) => Promise<AcceptResult>
   /** Appends an event and applies it; resolves once it is durable. */
   addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt) => Promise<StoredMessage>
   /** Records a refused request (metadata only, never the body). */

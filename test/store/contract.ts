@@ -14,7 +14,7 @@ export function meta (id: string, digest = 'sha256:aa', sender = 'TH-A', receive
 }
 
 export function record (m: MessageMeta, index = 0) {
-  return () => ({ receipt: { ...m, status: 'accepted' as const, trail: { log: 'test', index } satisfies Receipt['trail'], signature: 'sig' }, seal: 'seal' })
+  return async () => ({ receipt: { ...m, status: 'accepted' as const, trail: { log: 'test', index } satisfies Receipt['trail'], signature: 'sig' }, seal: 'seal' })
 }
 
 export function storeContract (t: Test, factory: StoreFactory): void {

@@ -55,7 +55,7 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
     if (m.state === 'acked') return m.deliveredReceipt
     if (m.state !== 'in-mailbox') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
     const at = new Date().toISOString()
-    const receipt = hub.worker.deliveredReceipt(m, at)
+    const receipt = await hub.worker.deliveredReceipt(m, at)
     await hub.worker.addEvent(m, { type: 'acked', at, by: who.id }, receipt)
     return receipt
   })
