@@ -22,12 +22,12 @@ import { signerFromConfig } from './adapters-sdk/signing-config.js'
 import { DeliveryWorker, type Recipient } from './delivery/worker.js'
 import type { HubSigner } from './delivery/signer.js'
 import { Intake } from './pipeline/intake.js'
-import type { SignatureVerifiers } from './pipeline/verify-signature.js'
+import { registeredVerifiers } from './pipeline/verify-signature.js'
+import { defaultCheckThreads, InlineChecks, ThreadChecks, type DocumentChecks } from './pipeline/check-pool.js'
+import { parseLimits } from './pipeline/parse.js'
 import { exportHubKeyPem, generateHubKey, loadHubKey, type HubKey } from './crypto/hub-key.js'
 import { HubKeyRing } from './crypto/jwks.js'
 import { sealForAsync, signReceiptAsync } from './crypto/receipt.js'
-import { verifyDetached } from './crypto/jws.js'
-import { verifyXmlSignature } from './crypto/xmldsig/index.js'
 import { Trail } from './trail/trail.js'
 import { BodyArchive } from './trail/archive.js'
 
@@ -105,19 +105,14 @@ export class Hub {
     adapters: AdapterRegistry,
     /** This process's audit trail (`<dataDir>/trail/<log>`). */
     readonly trail: Trail,
-    readonly archive: BodyArchive
+    readonly archive: BodyArchive,
+    /** Where intake parses, validates and verifies documents: worker threads or the event loop. */
+    readonly checks: DocumentChecks
   ) {
     this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
     const signer: HubSigner = {
       signReceipt: async (r) => await signReceiptAsync(keys, r),
       seal: async (f) => await sealForAsync(keys, f)
-    }
-    const verifiers: SignatureVerifiers = {
-      xml: (doc, trust, at, forms) => {
-        const check = verifyXmlSignature(doc, { trust, at, forms: forms.filter((f): f is 'xmldsig' | 'xades-bes' => f !== 'jws-detached') })
-        return check === null ? null : { form: check.form, certificateFingerprint: check.certificate.fingerprint256 }
-      },
-      jws: (jws, body, trust, at) => ({ form: 'jws-detached', certificateFingerprint: verifyDetached(jws, body, { trust, at }).certificate.fingerprint256 })
     }
     for (const p of config.participants) {
       // Parsed once: the key is used for every document the participant's adapters sign.
@@ -153,17 +148,11 @@ export class Hub {
       }
     })
     this.intake = new Intake({
-      types,
       participants,
       routes: new RouteTable(config.routes),
       store,
       signer,
-      verifiers,
-      limits: {
-        maxBodyBytes: config.limits.maxBodyBytes,
-        jsonMaxDepth: config.limits.jsonMaxDepth,
-        xml: { maxDepth: config.limits.xmlMaxDepth, maxAttributes: config.limits.xmlMaxAttributes, maxElements: config.limits.xmlMaxElements }
-      },
+      checks,
       enqueue: async (m) => {
         // The message is stored durably, so its 202 is due whatever happens to the job. A job that
         // could not be added (Redis went away between the two) is added by the sweep in cluster
@@ -217,11 +206,17 @@ export class Hub {
     const archive = new BodyArchive(join(config.hub.dataDir, 'archive'), { ...config.archive, trail, logger: log, expireStored: async (before) => await store.expireBodies(before) })
     archive.start()
     let hub: Hub
+    let checks: DocumentChecks | undefined
     try {
-      hub = new Hub(config, log, types, participants, store, queue, keys, adapters, trail, archive)
+      const threads = config.hub.checkThreads ?? defaultCheckThreads()
+      checks = threads > 0
+        ? await ThreadChecks.start({ config, builtinSchemas: BUILTIN_SCHEMAS }, threads, { log })
+        : new InlineChecks({ types, participants, limits: parseLimits(config), verifiers: registeredVerifiers })
+      hub = new Hub(config, log, types, participants, store, queue, keys, adapters, trail, archive, checks)
     } catch (err) {
       // A configuration the hub refuses must not leave the trail's files open behind it.
       archive.stop()
+      await checks?.close()
       await trail.close()
       throw err
     }
@@ -312,6 +307,7 @@ export class Hub {
     this.sharedJwks?.stop()
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
+    await this.checks.close()
     await this.queue.close()
     this.worker.stop()
     const adapters = new Set([...this.recipients.values()].map((r) => r.adapter).concat(this.inbound.map((i) => i.adapter)))

@@ -52,6 +52,12 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
         dataDir: { type: 'string', default: './data' },
         logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        checkThreads: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 256,
+          description: 'Worker threads that parse, validate and verify incoming documents (the CPU-heavy stages of intake). Default: the number of CPU cores minus one, at least 1; 0 runs the checks on the event loop.'
+        },
         tls: {
           type: 'object',
           additionalProperties: false,

@@ -13,6 +13,8 @@ export interface HubConfig {
     port: number
     dataDir: string
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    /** Document-check threads; undefined: the number of cores minus one, at least 1 (`defaultCheckThreads`). */
+    checkThreads?: number
     tls?: { keyFile: string, certFile: string, clientCaFiles: string[] }
     key?: HubKeyConfig & { previous: HubKeyConfig[] }
   }

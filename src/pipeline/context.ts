@@ -25,13 +25,36 @@ export interface Routing {
   detachedSignature?: string
 }
 
-/** What the stages learn about a message as it goes through them. */
-export interface IntakeState {
-  req: IntakeRequest
-  routing: Routing
+/**
+ * What the document checks (parse → identify → validate → verify the sender's signature) need: the
+ * exact bytes and what the routing header says about them. Plain data, so the checks can run in
+ * another thread.
+ */
+export interface CheckInput {
+  body: Buffer
   format: 'xml' | 'json'
-  contentType: string
-  digest: string
+  /** The authenticated sender, whose registered certificates the signature must verify with. */
+  sender: string
+  declaredType?: string
+  declaredVersion?: string
+  /** Detached JWS from `EGIF-Signature`. */
+  detachedSignature?: string
+  /** Certificates must be valid at this time. */
+  receivedAt: Date
+}
+
+/** What the checks found: the document's type and version and the outcome of its signature. */
+export interface CheckResult {
+  type: string
+  version: string
+  senderSignature: SenderSignature
+  /** The signing certificate's SHA-256 fingerprint when the signature was verified. */
+  signedBy?: string
+}
+
+/** What the check stages learn about a document as it goes through them. */
+export interface CheckState {
+  input: CheckInput
   xml?: { doc: XmlDocument, scan: XmlScan }
   json?: unknown
   type?: DocumentType

@@ -1,6 +1,6 @@
 import { HubError } from '../errors.js'
 import type { DocumentType, DocumentTypeRegistry } from '../registry/document-types.js'
-import type { IntakeState } from './context.js'
+import type { CheckState } from './context.js'
 
 function jsonPointer (value: unknown, pointer: string): unknown {
   if (pointer === '') return value
@@ -14,15 +14,15 @@ function jsonPointer (value: unknown, pointer: string): unknown {
 }
 
 /** The version the document carries itself, or undefined. */
-function carriedVersion (s: IntakeState, type: DocumentType): string | undefined {
+function carriedVersion (s: CheckState, type: DocumentType): string | undefined {
   const loc = type.versionLocation
   if (loc === undefined) return undefined
-  if (s.format === 'xml' && loc.xpath !== undefined && s.xml !== undefined) {
+  if (s.input.format === 'xml' && loc.xpath !== undefined && s.xml !== undefined) {
     const v = s.xml.doc.eval(loc.xpath, loc.namespaces ?? {})
     const text = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : Array.isArray(v) && v.length > 0 ? v[0].content : ''
     return text.trim() === '' ? undefined : text.trim()
   }
-  if (s.format === 'json' && loc.pointer !== undefined) {
+  if (s.input.format === 'json' && loc.pointer !== undefined) {
     const v = jsonPointer(s.json, loc.pointer)
     return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined
   }
@@ -34,10 +34,10 @@ function carriedVersion (s: IntakeState, type: DocumentType): string | undefined
  * and name; a declared `EGIF-Document-Type` must agree with it. JSON needs the header. The version
  * comes from the document where it carries one, else the header, else the type's default.
  */
-export function identify (s: IntakeState, registry: DocumentTypeRegistry): void {
-  const declared = s.routing.declaredType
+export function identify (s: CheckState, registry: DocumentTypeRegistry): void {
+  const declared = s.input.declaredType
   let type: DocumentType | undefined
-  if (s.format === 'xml') {
+  if (s.input.format === 'xml') {
     const root = s.xml!.scan.root
     const byRoot = registry.byRootElement(root.namespace, root.localName)
     if (declared !== undefined) {
@@ -57,7 +57,7 @@ export function identify (s: IntakeState, registry: DocumentTypeRegistry): void 
     if (type.format !== 'json') throw new HubError('EGIF_ERR_TYPE_MISMATCH', `document type ${declared} is XML but the body is JSON`)
   }
   const carried = carriedVersion(s, type)
-  const header = s.routing.declaredVersion
+  const header = s.input.declaredVersion
   if (carried !== undefined && header !== undefined && carried !== header) {
     throw new HubError('EGIF_ERR_VERSION_MISMATCH', `EGIF-Document-Version is ${header} but the document says ${carried}`)
   }

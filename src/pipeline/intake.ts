@@ -1,27 +1,22 @@
 import { createHash } from 'node:crypto'
 import { HubError } from '../errors.js'
-import type { DocumentTypeRegistry } from '../registry/document-types.js'
 import type { ParticipantRegistry, RouteTable } from '../registry/participants.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageMeta, Receipt, StoredMessage } from '../store/types.js'
 import type { HubSigner } from '../delivery/signer.js'
-import type { IntakeRequest, IntakeState } from './context.js'
+import type { CheckResult, IntakeRequest, Routing } from './context.js'
 import { mediaFormat, readRouting } from './headers.js'
-import { parseBody, type ParseLimits } from './parse.js'
-import { identify } from './identify.js'
-import { validateSchema } from './validate.js'
-import { verifySenderSignature, type SignatureVerifiers } from './verify-signature.js'
+import type { DocumentChecks } from './check-pool.js'
 import { authorizeRoute } from './authorize.js'
 import type { Trail } from '../trail/trail.js'
 
 export interface IntakeDeps {
-  types: DocumentTypeRegistry
   participants: ParticipantRegistry
   routes: RouteTable
   store: MessageStore
   signer: HubSigner
-  verifiers: SignatureVerifiers
-  limits: ParseLimits
+  /** Parse, identify, validate and verify the sender's signature (on the event loop or in threads). */
+  checks: DocumentChecks
   /** Hands an accepted message to delivery. */
   enqueue: (m: StoredMessage) => Promise<void>
   /** The audit trail: the receipt names the `accepted` record. */
@@ -43,10 +38,11 @@ export function sha256Digest (body: Uint8Array): string {
 /**
  * The intake pipeline (DESIGN §2). The order of the stages lives here and nowhere else:
  *
- *   routing header → idempotency → parse → identify type+version → validate
- *     → verify sender signature → authorize route → record durably → receipt → enqueue
+ *   routing header → idempotency → checks (parse → identify type+version → validate
+ *     → verify sender signature) → authorize route → record durably → receipt → enqueue
  *
  * An exact duplicate is answered before any parsing: its original passed every stage already.
+ * The checks are the CPU-heavy part and may run in other threads (`check-pool.ts`).
  */
 export class Intake {
   constructor (private readonly deps: IntakeDeps) {}
@@ -57,7 +53,8 @@ export class Intake {
     if (deps.participants.get(routing.receiver) === undefined) {
       throw new HubError('EGIF_ERR_RECEIVER_UNKNOWN', `EGIF-Receiver ${routing.receiver} is not a registered participant`)
     }
-    const format = mediaFormat(header(req, 'content-type'))
+    const contentType = header(req, 'content-type')
+    const format = mediaFormat(contentType)
     const digest = sha256Digest(req.body)
 
     const earlier = await deps.store.get(routing.sender, routing.messageId)
@@ -68,41 +65,40 @@ export class Intake {
       return { status: 200, receipt: earlier.receipt, message: earlier }
     }
 
-    const s: IntakeState = { req, routing, format, contentType: header(req, 'content-type')!, digest, senderSignature: 'absent' }
-    try {
-      parseBody(s, deps.limits)
-      identify(s, deps.types)
-      validateSchema(s)
-      verifySenderSignature(s, deps.participants.get(routing.sender)!.trust, deps.verifiers)
-      authorizeRoute(s, deps.routes)
-    } finally {
-      s.xml?.doc.dispose()
-    }
-    return await this.record(s)
+    const checked = await deps.checks.check({
+      body: req.body,
+      format,
+      sender: routing.sender,
+      declaredType: routing.declaredType,
+      declaredVersion: routing.declaredVersion,
+      detachedSignature: routing.detachedSignature,
+      receivedAt: req.receivedAt
+    })
+    authorizeRoute(routing, checked.type, deps.routes)
+    return await this.record(req, routing, contentType!, digest, checked)
   }
 
-  private async record (s: IntakeState): Promise<IntakeResult> {
+  private async record (req: IntakeRequest, r: Routing, contentType: string, digest: string, checked: CheckResult): Promise<IntakeResult> {
     const { deps } = this
-    const r = s.routing
     const meta: MessageMeta = {
       messageId: r.messageId,
       sender: r.sender,
       receiver: r.receiver,
-      documentType: s.type!.id,
-      documentVersion: s.version!,
-      contentType: s.contentType,
-      digest: s.digest,
-      size: s.req.body.length,
-      receivedAt: s.req.receivedAt.toISOString(),
-      senderSignature: s.senderSignature,
-      ...(s.signedBy !== undefined ? { signedBy: s.signedBy } : {}),
+      documentType: checked.type,
+      documentVersion: checked.version,
+      contentType,
+      digest,
+      size: req.body.length,
+      receivedAt: req.receivedAt.toISOString(),
+      senderSignature: checked.senderSignature,
+      ...(checked.signedBy !== undefined ? { signedBy: checked.signedBy } : {}),
       ...(r.conversationId !== undefined ? { conversationId: r.conversationId } : {}),
       ...(r.inReplyTo !== undefined ? { inReplyTo: r.inReplyTo } : {})
     }
     let recorded: Promise<void> | undefined
     let result: Awaited<ReturnType<MessageStore['accept']>>
     try {
-      result = await deps.store.accept(meta, s.req.body, async () => {
+      result = await deps.store.accept(meta, req.body, async () => {
         // The trail record and the message are written in parallel; 202 waits for both.
         const { done, ...trail } = deps.trail.begin({
           type: 'accepted',
@@ -165,7 +161,7 @@ export class Intake {
     }
     if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
     await recorded
-    await deps.archive?.(meta.receivedAt, meta.digest, s.req.body)
+    await deps.archive?.(meta.receivedAt, meta.digest, req.body)
     await deps.enqueue(result.message)
     return { status: 202, receipt: result.message.receipt, message: result.message }
   }

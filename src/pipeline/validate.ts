@@ -1,11 +1,11 @@
 import { HubError } from '../errors.js'
-import type { IntakeState } from './context.js'
+import type { CheckState } from './context.js'
 
 /** How many schema errors a problem document lists at most. */
 const MAX_REPORTED = 20
 
 /** Stage: validate against the version's schema (XSD by libxml2, JSON Schema by ajv). */
-export function validateSchema (s: IntakeState): void {
+export function validateSchema (s: CheckState): void {
   const v = s.type!.versions.get(s.version!)!
   if (v.validateXml !== undefined) {
     const issues = v.validateXml(s.xml!.doc)

@@ -1,8 +1,10 @@
 import type { XmlDocument } from 'libxml2-wasm'
 import { HubError } from '../errors.js'
 import type { ParticipantTrust } from '../crypto/trust.js'
+import { verifyDetached } from '../crypto/jws.js'
+import { verifyXmlSignature } from '../crypto/xmldsig/index.js'
 import type { SignatureForm } from '../registry/manifest.js'
-import type { IntakeState } from './context.js'
+import type { CheckState } from './context.js'
 
 /** A verified signature: how it was made and with which certificate. */
 export interface SignatureCheck {
@@ -18,24 +20,33 @@ export interface SignatureVerifiers {
   jws: (jws: string, body: Buffer, trust: ParticipantTrust, at: Date) => SignatureCheck
 }
 
+/** The hub's verifiers: XML-DSig / XAdES-BES in the document, detached JWS in `EGIF-Signature`. */
+export const registeredVerifiers: SignatureVerifiers = {
+  xml: (doc, trust, at, forms) => {
+    const check = verifyXmlSignature(doc, { trust, at, forms: forms.filter((f): f is 'xmldsig' | 'xades-bes' => f !== 'jws-detached') })
+    return check === null ? null : { form: check.form, certificateFingerprint: check.certificate.fingerprint256 }
+  },
+  jws: (jws, body, trust, at) => ({ form: 'jws-detached', certificateFingerprint: verifyDetached(jws, body, { trust, at }).certificate.fingerprint256 })
+}
+
 /**
  * Stage: verify the sender's signature as the type's policy asks (required, optional, none), always
  * against the sender's registered certificates. A signature that is present is checked even when
  * the policy is optional: a bad one is never waved through.
  */
-export function verifySenderSignature (s: IntakeState, trust: ParticipantTrust, verifiers: SignatureVerifiers): void {
+export function verifySenderSignature (s: CheckState, trust: ParticipantTrust, verifiers: SignatureVerifiers): void {
   const policy = s.type!.signature
   if (policy.policy === 'none') {
     s.senderSignature = 'not-required'
     return
   }
-  const at = s.req.receivedAt
+  const at = s.input.receivedAt
   let check: SignatureCheck | null = null
-  if (s.routing.detachedSignature !== undefined) {
+  if (s.input.detachedSignature !== undefined) {
     if (!policy.forms.includes('jws-detached')) throw new HubError('EGIF_ERR_SIGNATURE_FORM_NOT_ALLOWED', `${s.type!.id} does not accept a detached JWS`)
-    check = verifiers.jws(s.routing.detachedSignature, s.req.body, trust, at)
+    check = verifiers.jws(s.input.detachedSignature, s.input.body, trust, at)
   }
-  if (s.format === 'xml') {
+  if (s.input.format === 'xml') {
     const xmlForms = policy.forms.filter((f) => f !== 'jws-detached')
     const xmlCheck = verifiers.xml(s.xml!.doc, trust, at, xmlForms)
     if (xmlCheck !== null && xmlForms.length === 0) throw new HubError('EGIF_ERR_SIGNATURE_FORM_NOT_ALLOWED', `${s.type!.id} does not accept an XML signature`)

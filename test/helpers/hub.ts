@@ -18,7 +18,10 @@ export const ORDER = (orderId = 'o-1', amount = 10): string => JSON.stringify({ 
 /** The configuration of the test hub: A sends, B pulls, C is pushed to `pushUrl`. */
 export function testConfig (dataDir: string, pushUrl: string, patch: (raw: any) => void = () => {}): ReturnType<typeof resolveConfig> {
   const raw: any = {
-    hub: { id: 'TEST-HUB', dataDir, logLevel: 'silent' },
+    // In-process tests check documents on the event loop (a check thread costs seconds to start
+    // under the test runner's TypeScript loader); test/pipeline/check-pool.test.ts runs the same
+    // checks in threads, and the tests that start real hub processes use the default (threads).
+    hub: { id: 'TEST-HUB', dataDir, logLevel: 'silent', checkThreads: 0 },
     delivery: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 1000, concurrency: 4 },
     documentTypes: { builtin: false, folders: [FIXTURE_TYPES + 'test-note', FIXTURE_TYPES + 'test-order'] },
     participants: [

@@ -1,0 +1,216 @@
+import { availableParallelism } from 'node:os'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import { ERRORS, HubError, type ErrorCode } from '../errors.js'
+import type { HubConfig } from '../config/types.js'
+import type { CheckInput, CheckResult } from './context.js'
+import { checkMessage, type CheckDeps } from './check-message.js'
+
+/**
+ * Where intake runs the document checks (parse, identify, validate, verify the sender's signature).
+ * Implementations: on the event loop (`InlineChecks`) and in worker threads (`ThreadChecks`), which
+ * is how embedded mode uses more than one core. Both give the same result or the same `HubError`.
+ */
+export interface DocumentChecks {
+  /** @throws HubError the code of the stage that refused the document. */
+  check: (input: CheckInput) => Promise<CheckResult>
+  /** Waits for the checks under way, then stops. */
+  close: () => Promise<void>
+}
+
+/** The checks on the calling thread. */
+export class InlineChecks implements DocumentChecks {
+  constructor (private readonly deps: CheckDeps) {}
+
+  async check (input: CheckInput): Promise<CheckResult> {
+    return checkMessage(input, this.deps)
+  }
+
+  async close (): Promise<void> {}
+}
+
+/** The default number of check threads: one per core but the event loop's, and at least one. */
+export function defaultCheckThreads (): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
+/** What a check thread is told at start (`check-thread.ts`). */
+export interface CheckThreadData {
+  config: HubConfig
+  builtinSchemas: string
+}
+
+/** A request to a check thread; the body travels as its own transferred buffer. */
+export interface CheckRequestMessage {
+  id: number
+  body: Uint8Array
+  format: CheckInput['format']
+  sender: string
+  declaredType?: string
+  declaredVersion?: string
+  detachedSignature?: string
+  receivedAt: number
+}
+
+export type CheckReplyMessage =
+  | { id: number, result: CheckResult }
+  | { id: number, error: { code: string, message: string, extra: Record<string, unknown> } }
+  | { id: number, fault: string }
+
+export type CheckThreadStatus = { ready: true } | { bootError: { code: string, message: string } }
+
+interface Pending {
+  resolve: (r: CheckResult) => void
+  reject: (err: Error) => void
+}
+
+interface Thread {
+  worker: Worker
+  pending: Map<number, Pending>
+}
+
+export interface ThreadChecksOptions {
+  log?: Logger
+  /**
+   * The largest JavaScript heap of one check thread (MB): a document whose checks need more ends
+   * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default 512.
+   */
+  maxHeapMb?: number
+}
+
+const ENTRY = new URL(`./check-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+
+/**
+ * The thread's program. From a build it is `check-thread.js`. From the TypeScript sources the
+ * thread needs a loader: a test runner's loader applies to worker threads, tsx's does not (it
+ * registers itself on the main thread only), so when the first import fails for the extension the
+ * thread registers tsx and loads the sources again under another URL.
+ */
+function threadProgram (): { program: string | URL, eval: boolean } {
+  if (!ENTRY.pathname.endsWith('.ts')) return { program: ENTRY, eval: false }
+  const program = `import(${JSON.stringify(ENTRY.href)}).catch(async (err) => {
+  if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err
+  const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+  register()
+  await import(${JSON.stringify(ENTRY.href + '?tsx')})
+})`
+  return { program, eval: true }
+}
+
+/**
+ * The checks in a pool of worker threads, each with its own registries built from the same
+ * configuration (schemas compiled once per thread, at start). A check goes to the thread with the
+ * fewest under way. A thread that dies fails the checks it held with `EGIF_ERR_INTERNAL` (the
+ * sender may send again: nothing was stored) and is replaced.
+ */
+export class ThreadChecks implements DocumentChecks {
+  private readonly threads: Thread[] = []
+  private nextId = 1
+  private closing = false
+
+  private readonly log: Logger | undefined
+  private readonly maxHeapMb: number
+
+  private constructor (private readonly data: CheckThreadData, opts: ThreadChecksOptions) {
+    this.log = opts.log
+    this.maxHeapMb = opts.maxHeapMb ?? 512
+  }
+
+  /**
+   * Starts `threads` check threads and waits until each has loaded the document types.
+   * @throws HubError what a thread could not load (a schema, a certificate).
+   */
+  static async start (data: CheckThreadData, threads: number, opts: ThreadChecksOptions = {}): Promise<ThreadChecks> {
+    const pool = new ThreadChecks(data, opts)
+    try {
+      await Promise.all(Array.from({ length: threads }, async () => { pool.threads.push(await pool.spawn()) }))
+    } catch (err) {
+      await pool.close()
+      throw err
+    }
+    return pool
+  }
+
+  /** Threads running, and the checks each holds. */
+  threadInfo (): Array<{ threadId: number, pending: number }> {
+    return this.threads.map((t) => ({ threadId: t.worker.threadId, pending: t.pending.size }))
+  }
+
+  private async spawn (): Promise<Thread> {
+    const { program, eval: isEval } = threadProgram()
+    const worker = new Worker(program, { eval: isEval, workerData: this.data, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
+    const thread: Thread = { worker, pending: new Map() }
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number): void => { reject(new HubError('EGIF_ERR_INTERNAL', `a document-check thread stopped while starting (exit code ${code})`)) }
+      worker.once('error', reject)
+      worker.once('exit', onExit)
+      worker.once('message', (m: CheckThreadStatus) => {
+        worker.off('error', reject)
+        worker.off('exit', onExit)
+        if ('ready' in m) resolve()
+        else reject(toHubError(m.bootError.code, m.bootError.message, {}))
+      })
+    })
+    worker.on('message', (m: CheckReplyMessage) => {
+      const p = thread.pending.get(m.id)
+      if (p === undefined) return
+      thread.pending.delete(m.id)
+      if ('result' in m) p.resolve(m.result)
+      else if ('error' in m) p.reject(toHubError(m.error.code, m.error.message, m.error.extra))
+      else p.reject(new Error(`document check failed: ${m.fault}`))
+    })
+    worker.on('error', (err) => { this.log?.error({ err }, 'a document-check thread failed') })
+    worker.once('exit', (code) => { this.lost(thread, code) })
+    return thread
+  }
+
+  /** A thread ended: its checks fail, and another takes its place unless the pool is closing. */
+  private lost (thread: Thread, code: number): void {
+    const i = this.threads.indexOf(thread)
+    if (i >= 0) this.threads.splice(i, 1)
+    const err = new HubError('EGIF_ERR_INTERNAL', 'the document checks stopped while this message was checked; nothing was stored, send it again')
+    for (const p of thread.pending.values()) p.reject(err)
+    thread.pending.clear()
+    if (this.closing) return
+    this.log?.warn({ code }, 'a document-check thread stopped; starting another')
+    this.spawn().then((t) => {
+      if (this.closing) void t.worker.terminate()
+      else this.threads.push(t)
+    }, (err: unknown) => { this.log?.error({ err }, 'could not start a document-check thread') })
+  }
+
+  async check (input: CheckInput): Promise<CheckResult> {
+    if (this.closing) throw new HubError('EGIF_ERR_SHUTTING_DOWN')
+    let thread: Thread | undefined
+    for (const t of this.threads) if (thread === undefined || t.pending.size < thread.pending.size) thread = t
+    if (thread === undefined) throw new HubError('EGIF_ERR_INTERNAL', 'no document-check thread is running; send again shortly')
+    const id = this.nextId++
+    // A copy of exactly the body's bytes, moved (not copied again) to the thread.
+    const body = new Uint8Array(input.body)
+    const msg: CheckRequestMessage = { id, body, format: input.format, sender: input.sender, receivedAt: input.receivedAt.getTime() }
+    if (input.declaredType !== undefined) msg.declaredType = input.declaredType
+    if (input.declaredVersion !== undefined) msg.declaredVersion = input.declaredVersion
+    if (input.detachedSignature !== undefined) msg.detachedSignature = input.detachedSignature
+    const t = thread
+    return await new Promise<CheckResult>((resolve, reject) => {
+      t.pending.set(id, { resolve, reject })
+      t.worker.postMessage(msg, [body.buffer])
+    })
+  }
+
+  async close (): Promise<void> {
+    this.closing = true
+    const threads = this.threads.splice(0)
+    await Promise.all(threads.map(async (t) => {
+      // Checks already handed over finish first; their requests are still being answered.
+      while (t.pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      await t.worker.terminate()
+    }))
+  }
+}
+
+function toHubError (code: string, message: string, extra: Record<string, unknown>): Error {
+  return Object.hasOwn(ERRORS, code) ? new HubError(code as ErrorCode, message, extra) : new Error(`${code}: ${message}`)
+}

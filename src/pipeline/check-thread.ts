@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { isHubError } from '../errors.js'
+import { DocumentTypeRegistry } from '../registry/document-types.js'
+import { ParticipantRegistry } from '../registry/participants.js'
+import type { CheckDeps } from './check-message.js'
+import { checkMessage } from './check-message.js'
+import type { CheckReplyMessage, CheckRequestMessage, CheckThreadData, CheckThreadStatus } from './check-pool.js'
+import { parseLimits } from './parse.js'
+import { registeredVerifiers } from './verify-signature.js'
+
+/**
+ * A document-check thread (see `check-pool.ts`): builds the registries from the hub's
+ * configuration once, then answers one check per message, in order.
+ */
+const port = parentPort
+if (port === null) throw new Error('check-thread.ts runs as a worker thread of the hub')
+const data = workerData as CheckThreadData
+
+let deps: CheckDeps
+try {
+  deps = {
+    types: DocumentTypeRegistry.fromConfig(data.config, data.builtinSchemas),
+    participants: new ParticipantRegistry(data.config),
+    limits: parseLimits(data.config),
+    verifiers: registeredVerifiers
+  }
+  port.postMessage({ ready: true } satisfies CheckThreadStatus)
+} catch (err) {
+  const e = err as { code?: string, message?: string }
+  port.postMessage({ bootError: { code: e.code ?? 'EGIF_ERR_INTERNAL', message: e.message ?? String(err) } } satisfies CheckThreadStatus)
+  process.exit(1)
+}
+
+port.on('message', (m: CheckRequestMessage) => {
+  let reply: CheckReplyMessage
+  try {
+    const result = checkMessage({
+      body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
+      format: m.format,
+      sender: m.sender,
+      declaredType: m.declaredType,
+      declaredVersion: m.declaredVersion,
+      detachedSignature: m.detachedSignature,
+      receivedAt: new Date(m.receivedAt)
+    }, deps)
+    reply = { id: m.id, result }
+  } catch (err) {
+    reply = isHubError(err)
+      ? { id: m.id, error: { code: err.code, message: err.message, extra: err.extra } }
+      : { id: m.id, fault: (err as Error)?.stack ?? String(err) }
+  }
+  port.postMessage(reply)
+})

@@ -1,0 +1,113 @@
+import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { newKeyAndSelfSigned } from '../../src/crypto/certificates.js'
+import { DocumentSigner } from '../../src/adapters-sdk/signing.js'
+import { BUILTIN_SCHEMAS } from '../../src/hub.js'
+import { DocumentTypeRegistry } from '../../src/registry/document-types.js'
+import { ParticipantRegistry } from '../../src/registry/participants.js'
+import { InlineChecks, ThreadChecks } from '../../src/pipeline/check-pool.js'
+import type { CheckInput } from '../../src/pipeline/context.js'
+import { parseLimits } from '../../src/pipeline/parse.js'
+import { registeredVerifiers } from '../../src/pipeline/verify-signature.js'
+import { NOTE, ORDER, testConfig } from '../helpers/hub.js'
+import { tmpDir } from '../helpers/tmp.js'
+
+/** A configuration whose sender TH-A signs with a registered certificate, and a signer for it. */
+function setup (t: Test) {
+  const dir = tmpDir(t)
+  const { keyPem, certPem } = newKeyAndSelfSigned({ alg: 'ES256', subject: { CN: 'agency-a', O: 'Test Agency', C: 'TH' }, days: 30 })
+  writeFileSync(join(dir, 'a.key'), keyPem)
+  writeFileSync(join(dir, 'a.pem'), certPem)
+  const cfg = testConfig(dir, 'http://127.0.0.1:9/', (raw) => { raw.participants[0].signingCertificates = [join(dir, 'a.pem')] })
+  const signer = DocumentSigner.fromFiles({ keyFile: join(dir, 'a.key'), certFile: join(dir, 'a.pem') })
+  return { cfg, signer }
+}
+
+const xml = (body: string, more: Partial<CheckInput> = {}): CheckInput => ({ body: Buffer.from(body), format: 'xml', sender: 'TH-A', receivedAt: new Date(), ...more })
+const json = (body: string, more: Partial<CheckInput> = {}): CheckInput => ({ body: Buffer.from(body), format: 'json', sender: 'TH-A', declaredType: 'test-order', receivedAt: new Date(), ...more })
+
+/** What a check came to: its result, or the error's code, message and extra members. */
+async function outcome (p: Promise<unknown>): Promise<unknown> {
+  try {
+    return { result: await p }
+  } catch (err) {
+    const e = err as { code?: string, message: string, extra?: unknown, constructor: { name: string } }
+    return { error: e.code ?? e.constructor.name, message: e.message, extra: e.extra }
+  }
+}
+
+t.test('in threads the checks give the same results and the same refusals as on the event loop', async (t) => {
+  const { cfg, signer } = setup(t)
+  const types = DocumentTypeRegistry.fromConfig(cfg, BUILTIN_SCHEMAS)
+  t.teardown(() => { types.close() })
+  const inline = new InlineChecks({ types, participants: new ParticipantRegistry(cfg), limits: parseLimits(cfg), verifiers: registeredVerifiers })
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 2)
+  t.teardown(async () => { await threads.close() })
+  t.equal(threads.threadInfo().length, 2, 'two threads')
+
+  const order = ORDER('o-signed', 5)
+  const signed = signer.sign(Buffer.from(order), 'application/json')
+  const cases: Array<[string, CheckInput, Record<string, unknown>]> = [
+    ['a valid XML note', xml(NOTE()), { result: { type: 'test-note', version: '1.0', senderSignature: 'absent' } }],
+    ['the version the note carries', xml(NOTE().replace('" version="1.0">', '" version="1.1">')), { result: { type: 'test-note', version: '1.1' } }],
+    ['a valid JSON order', json(ORDER()), { result: { type: 'test-order', version: '1.0', senderSignature: 'absent' } }],
+    ['a JSON order with a detached JWS by the registered certificate', json(order, { detachedSignature: signed.headers['egif-signature'] }), { result: { type: 'test-order', senderSignature: 'verified', signedBy: /^[0-9A-F:]+$/ } }],
+    ['the same JWS over other bytes', json(ORDER('o-other', 5), { detachedSignature: signed.headers['egif-signature'] }), { error: 'EGIF_ERR_JWS_INVALID' }],
+    ['a DOCTYPE', xml('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Note xmlns="urn:test:note:1"/>'), { error: 'EGIF_ERR_XML_DOCTYPE' }],
+    ['XML that is not well-formed', xml('<Note xmlns="urn:test:note:1"><Subject>x</Note>'), { error: 'EGIF_ERR_XML_MALFORMED' }],
+    ['an unknown root element', xml('<Other xmlns="urn:test:other"/>'), { error: 'EGIF_ERR_TYPE_UNKNOWN' }],
+    ['a note that breaks its schema (with the errors listed)', xml('<Note xmlns="urn:test:note:1" version="1.0"><Wrong/></Note>'), { error: 'EGIF_ERR_SCHEMA_INVALID', extra: { errors: [{ line: 1 }] } }],
+    ['a declared version the document contradicts', xml(NOTE(), { declaredVersion: '1.1' }), { error: 'EGIF_ERR_VERSION_MISMATCH' }],
+    ['JSON with a repeated key', json('{"schemaVersion":"1.0","orderId":"a","orderId":"b","amount":1}'), { error: 'EGIF_ERR_JSON_DUPLICATE_KEY' }],
+    ['an order that breaks its schema', json('{"schemaVersion":"1.0","orderId":"a"}'), { error: 'EGIF_ERR_SCHEMA_INVALID' }],
+    ['an empty body', json(''), { error: 'EGIF_ERR_BODY_EMPTY' }]
+  ]
+  for (const [what, input, expected] of cases) {
+    const here = await outcome(inline.check(input))
+    const there = await outcome(threads.check(input))
+    t.match(there, expected, `${what}: in a thread`)
+    t.same(there, here, `${what}: the same as on the event loop`)
+  }
+})
+
+t.test('many checks at once all come back, each with its own result', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 2)
+  t.teardown(async () => { await threads.close() })
+  const inputs = Array.from({ length: 200 }, (_, i) => i % 2 === 0 ? xml(NOTE(`n-${i}`)) : json(ORDER(`o-${i}`, i)))
+  const results = await Promise.all(inputs.map(async (input) => await threads.check(input)))
+  t.same(results.map((r) => r.type), inputs.map((i) => i.format === 'xml' ? 'test-note' : 'test-order'), 'every check answered, each with its own result')
+  t.same(threads.threadInfo().map((i) => i.pending), [0, 0], 'nothing left pending')
+})
+
+t.test('a thread that runs out of memory fails only its checks, and another takes its place', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1, { maxHeapMb: 48 })
+  t.teardown(async () => { await threads.close() })
+  const [before] = threads.threadInfo()
+  // Millions of numbers in one array: far more heap than the thread may use.
+  const huge = json(`{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'1,'.repeat(4_900_000)}1]}`)
+  await t.rejects(threads.check(huge), { code: 'EGIF_ERR_INTERNAL' }, 'the check that killed the thread fails as an internal error')
+  const start = Date.now()
+  while (threads.threadInfo().length === 0 && Date.now() - start < 30_000) await new Promise((resolve) => setTimeout(resolve, 20))
+  const [after] = threads.threadInfo()
+  t.ok(after !== undefined && after.threadId !== before.threadId, 'a new thread runs')
+  t.match(await threads.check(xml(NOTE())), { type: 'test-note' }, 'and checks again')
+})
+
+t.test('a configuration a thread cannot load fails the start with its code', async (t) => {
+  const { cfg } = setup(t)
+  const broken = { ...cfg, participants: cfg.participants.map((p, i) => i === 0 ? { ...p, signingCertificates: ['/nonexistent/cert.pem'] } : p) }
+  await t.rejects(ThreadChecks.start({ config: broken, builtinSchemas: BUILTIN_SCHEMAS }, 1), { code: 'EGIF_ERR_CONFIG_REFERENCE' })
+})
+
+t.test('after close, checks are refused as shutting down', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
+  const pending = threads.check(xml(NOTE()))
+  await threads.close()
+  t.match(await pending, { type: 'test-note' }, 'a check handed over before close is answered')
+  await t.rejects(threads.check(xml(NOTE())), { code: 'EGIF_ERR_SHUTTING_DOWN' })
+  t.same(threads.threadInfo(), [])
+})
