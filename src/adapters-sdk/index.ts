@@ -6,5 +6,5 @@ export { DocumentSigner, type DocumentSignerOptions, type SignedDocument } from 
 export { signingConfigSchema, signerFromConfig, type SigningConfig } from './signing-config.js'
 export { applyMapping, fieldMappingSchema, getPath, routingMappingSchema, setPath, type FieldMapping, type FieldSource } from './mapping.js'
 export { sleep } from './abort.js'
-export { fetchForDelivery, httpOutcome, parseRetryAfter, throwForStatus } from './http.js'
+export { DeliveryHttpClient, fetchForDelivery, httpOutcome, parseRetryAfter, throwForAnswer, throwForStatus, type DeliveryHttpClientOptions, type DeliveryRequest, type HttpAnswer } from './http.js'
 export { submitDocument, submitFailure, type SubmitFailure } from './inbound.js'
