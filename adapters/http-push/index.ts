@@ -1,4 +1,4 @@
-import { defineAdapter, fetchForDelivery, routingHeaders, throwForStatus } from '../../src/adapters-sdk/index.js'
+import { type Adapter, defineAdapter, DeliveryHttpClient, type DeliveryHttpClientOptions, routingHeaders, throwForAnswer } from '../../src/adapters-sdk/index.js'
 
 export interface HttpPushConfig {
   /** The recipient system's endpoint that takes the document by POST. */
@@ -8,29 +8,38 @@ export interface HttpPushConfig {
 }
 
 /**
- * `http-push`: POSTs the exact bytes to the recipient's system with the routing header and the
- * hub's seal. A 2xx answer means delivered.
+ * A fresh `http-push` with its own keep-alive connections (closed by its `close()`): POSTs the exact
+ * bytes to the recipient's system with the routing header and the hub's seal. A 2xx answer means
+ * delivered.
  */
-export default defineAdapter<HttpPushConfig>({
-  name: 'http-push',
-  description: 'POST the document, unchanged, with the EGIF routing headers and seal to the recipient\'s HTTP endpoint.',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['url'],
-    properties: {
-      url: { type: 'string', pattern: '^https?://' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} }
-    }
-  },
-  async deliver (msg, ctx) {
-    const res = await fetchForDelivery(ctx.config.url, {
-      method: 'POST',
-      headers: { ...ctx.config.headers, ...routingHeaders(msg) },
-      body: msg.body as Uint8Array<ArrayBuffer>,
-      signal: ctx.signal
-    })
-    // Read (and drop) the answer so the connection can be reused; a little of it goes in the event.
-    throwForStatus(res, await res.text().catch(() => ''), ctx.config.url)
-  }
-})
+export function createHttpPushAdapter (client: DeliveryHttpClientOptions = {}): Adapter<HttpPushConfig> {
+  const http = new DeliveryHttpClient(client)
+  return defineAdapter<HttpPushConfig>({
+    name: 'http-push',
+    description: 'POST the document, unchanged, with the EGIF routing headers and seal to the recipient\'s HTTP endpoint.',
+    configSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} }
+      }
+    },
+    async deliver (msg, ctx) {
+      const headers: Record<string, string> = {}
+      // Lower case, so that a configured header never doubles one of the routing headers, which win.
+      for (const name in ctx.config.headers) headers[name.toLowerCase()] = ctx.config.headers[name]
+      Object.assign(headers, routingHeaders(msg))
+      const answer = await http.request(ctx.config.url, { method: 'POST', headers, body: msg.body, signal: ctx.signal })
+      throwForAnswer(answer, ctx.config.url)
+    },
+    close: async () => { await http.close() }
+  })
+}
+
+/**
+ * The built-in instance. Hubs in one process that share it share its connections; its `close()`
+ * lets the requests in flight finish, and the next delivery opens new connections.
+ */
+export default createHttpPushAdapter()
