@@ -1,59 +1,91 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { HubError } from '../errors.js'
 import { asDuplicate } from './journal-store.js'
+import { newMessage } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
+/** The fields a message is read with, in this order (the body is read only by `get`). */
+const FIELDS = ['meta', 'receipt', 'seal', 'state', 'attempts', 'delivered', 'events'] as const
+
 /**
- * Accept: store the message unless the sender's id exists (then return the stored meta).
- * KEYS: message hash, events list, id → senders set, queued set, message counter.
+ * Accept: store the message unless the sender's id exists; then answer with the stored fields
+ * (FIELDS), so that the caller needs no second read to answer 200 or 409.
+ * KEYS: message hash, id → senders set, queued set, message counter.
+ * ARGV: meta, receipt, seal, body, sender, member, events (the `accepted` event, as a JSON array).
  */
 const ACCEPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'meta') end
-redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'receipt', ARGV[2], 'seal', ARGV[3], 'body', ARGV[4], 'state', 'queued', 'attempts', 0)
-redis.call('RPUSH', KEYS[2], ARGV[7])
-redis.call('SADD', KEYS[3], ARGV[5])
-redis.call('SADD', KEYS[4], ARGV[6])
-redis.call('INCR', KEYS[5])
+local found = redis.call('HMGET', KEYS[1], 'meta', 'receipt', 'seal', 'state', 'attempts', 'delivered', 'events')
+if found[1] then return found end
+redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'receipt', ARGV[2], 'seal', ARGV[3], 'body', ARGV[4], 'state', 'queued', 'attempts', 0, 'events', ARGV[7])
+redis.call('SADD', KEYS[2], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('INCR', KEYS[4])
 return false
 `
 
 /**
  * Add an event: the same state machine as `applyEvent` (src/store/state.ts), applied atomically
- * beside the indexes (mailbox, dead letters, queued). The store contract suite runs both.
- * KEYS: message hash, events list, mailbox zset, dead set, queued set.
- * ARGV: event JSON, event type, attempt ('' if none), delivered receipt JSON ('' if none), member, mailbox score.
+ * beside the indexes (mailbox, dead letters, queued), which change only when the state does. The
+ * store contract suite runs both. Answers with the message's fields after the event (FIELDS), or
+ * nil when there is no such message.
+ *
+ * The mailbox key is the receiver's, read from the stored meta inside the script (only when the
+ * message enters or leaves the mailbox); its score is the next `seq`. Keys built inside a script
+ * are fine on one Redis, which is all the hub supports (not Redis Cluster).
+ *
+ * Events of messages stored before the events lived in the hash are in a list of their own: the
+ * first event added moves them into the hash.
+ * KEYS: message hash, legacy events list, dead set, queued set, seq counter.
+ * ARGV: event JSON, event type, attempt ('' if none), delivered receipt JSON ('' if none), member,
+ * mailbox key prefix.
  */
 const ADD_EVENT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
+local f = redis.call('HMGET', KEYS[1], 'meta', 'receipt', 'seal', 'state', 'attempts', 'delivered', 'events')
+if not f[1] then return false end
+local events = f[7]
+if not events then
+  events = '[' .. table.concat(redis.call('LRANGE', KEYS[2], 0, -1), ',') .. ']'
+  redis.call('DEL', KEYS[2])
+end
+if events == '[]' then events = '[' .. ARGV[1] .. ']' else events = string.sub(events, 1, -2) .. ',' .. ARGV[1] .. ']' end
 local t = ARGV[2]
-local state = redis.call('HGET', KEYS[1], 'state')
+local state = f[4]
 local new = state
 if t == 'delivered' or t == 'in-mailbox' or t == 'acked' or t == 'dead-lettered' then new = t end
-if ARGV[3] ~= '' then
-  local a = tonumber(ARGV[3])
-  if a > tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') then redis.call('HSET', KEYS[1], 'attempts', a) end
-end
+local attempts = tonumber(f[5] or '0')
+if ARGV[3] ~= '' and tonumber(ARGV[3]) > attempts then attempts = tonumber(ARGV[3]) end
 if t == 'replayed' then
   new = 'queued'
-  redis.call('HSET', KEYS[1], 'attempts', 0)
+  attempts = 0
 end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'delivered', ARGV[4]) end
-redis.call('HSET', KEYS[1], 'state', new)
-if new == 'in-mailbox' then
-  if state ~= 'in-mailbox' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5]) end
+attempts = tostring(attempts)
+local delivered = f[6]
+if ARGV[4] ~= '' then
+  delivered = ARGV[4]
+  redis.call('HSET', KEYS[1], 'state', new, 'attempts', attempts, 'events', events, 'delivered', delivered)
 else
-  redis.call('ZREM', KEYS[3], ARGV[5])
+  redis.call('HSET', KEYS[1], 'state', new, 'attempts', attempts, 'events', events)
 end
-if new == 'dead-lettered' then redis.call('SADD', KEYS[4], ARGV[5]) else redis.call('SREM', KEYS[4], ARGV[5]) end
-if new == 'queued' then redis.call('SADD', KEYS[5], ARGV[5]) else redis.call('SREM', KEYS[5], ARGV[5]) end
-return 1
+if new ~= state then
+  if new == 'in-mailbox' or state == 'in-mailbox' then
+    local inbox = ARGV[6] .. cjson.decode(f[1]).receiver
+    if new == 'in-mailbox' then redis.call('ZADD', inbox, redis.call('INCR', KEYS[5]), ARGV[5]) else redis.call('ZREM', inbox, ARGV[5]) end
+  end
+  if state == 'dead-lettered' then redis.call('SREM', KEYS[3], ARGV[5]) end
+  if new == 'dead-lettered' then redis.call('SADD', KEYS[3], ARGV[5]) end
+  if state == 'queued' then redis.call('SREM', KEYS[4], ARGV[5]) end
+  if new == 'queued' then redis.call('SADD', KEYS[4], ARGV[5]) end
+end
+return {f[1], f[2], f[3], new, attempts, delivered or false, events}
 `
 
+/** FIELDS as Redis answers them: null where a field is missing. */
+type Fields = Array<string | null>
+
 interface RedisStoreCommands {
-  egifAccept: (...args: Array<string | Buffer | number>) => Promise<string | null>
-  egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<number>
+  egifAccept: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
+  egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
 }
 
 export interface RedisStoreOptions {
@@ -67,23 +99,49 @@ function unavailable (err: unknown): HubError {
   return new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `Redis: ${(err as Error).message}`)
 }
 
+/** A message from its stored fields (FIELDS order), or undefined when it is not (fully) there. */
+function fromFields (f: Fields, events: string): StoredMessage | undefined {
+  const [meta, receipt, seal, state, attempts, delivered] = f
+  if (meta === null || receipt === null || seal === null || state === null) return undefined
+  return {
+    ...JSON.parse(meta) as MessageMeta,
+    state: state as MessageState,
+    attempts: Number(attempts ?? 0),
+    events: JSON.parse(events) as MessageEvent[],
+    receipt: JSON.parse(receipt) as Receipt,
+    ...(delivered !== null ? { deliveredReceipt: JSON.parse(delivered) as Receipt } : {}),
+    seal
+  }
+}
+
 /**
  * The cluster-mode store: every hub process reads and writes the same Redis, so status, mailbox,
  * idempotency and dead letters agree whichever process is asked. Commands fail fast while Redis is
  * away (no offline queue), so intake answers 503 at once instead of hanging.
  *
  * Keys (one Redis, not Redis Cluster): `<p>:m:<sender>/<id>` hash (meta, receipt, seal, body,
- * state, attempts, delivered), `<p>:e:<sender>/<id>` events list, `<p>:id:<id>` senders set,
+ * state, attempts, delivered, events as one JSON array), `<p>:id:<id>` senders set,
  * `<p>:inbox:<receiver>` zset, `<p>:dead`, `<p>:queued` sets, counters `<p>:seq`, `<p>:count`,
- * `<p>:rejections`, and `<p>:rejected` (the latest 10,000 refusals).
+ * `<p>:rejections`, and `<p>:rejected` (the latest 10,000 refusals). Messages stored by earlier
+ * versions keep their events in a list `<p>:e:<sender>/<id>` until their next event moves them
+ * into the hash; reads understand both.
+ *
+ * Round trips: a read is one HMGET, `accept` and `addEvent` one script each that answers with the
+ * message, so nothing is read again after a write.
  */
 export class RedisStore implements MessageStore {
   private readonly p: string
   private readonly redis: Redis & RedisStoreCommands
+  /**
+   * Bodies read by `get` together with their message, for `bodyOf` of that same object: the
+   * delivery worker reads a message, then its body, and the two come in one HMGET. A body never
+   * changes once stored, so the copy read with the message is the body.
+   */
+  private readonly bodies = new WeakMap<StoredMessage, Buffer>()
 
   private constructor (redis: Redis, opts: RedisStoreOptions) {
     this.p = opts.prefix ?? 'egif'
-    redis.defineCommand('egifAccept', { numberOfKeys: 5, lua: ACCEPT })
+    redis.defineCommand('egifAccept', { numberOfKeys: 4, lua: ACCEPT })
     redis.defineCommand('egifAddEvent', { numberOfKeys: 5, lua: ADD_EVENT })
     this.redis = redis as Redis & RedisStoreCommands
   }
@@ -117,33 +175,32 @@ export class RedisStore implements MessageStore {
     return `${this.p}:${kind}:${rest}`
   }
 
+  /** The events of a message as a JSON array: from its hash, or from the list earlier versions kept. */
+  private async eventsOf (member: string, events: string | null): Promise<string> {
+    if (events !== null) return events
+    return `[${(await this.redis.lrange(this.k('e', member), 0, -1)).join(',')}]`
+  }
+
+  /** Reads the message and its body in one HMGET; `bodyOf` of the result answers without Redis. */
   async get (sender: string, messageId: string): Promise<StoredMessage | undefined> {
     const member = `${sender}/${messageId}`
     try {
-      const [fields, events] = await Promise.all([
-        this.redis.hmget(this.k('m', member), 'meta', 'receipt', 'seal', 'state', 'attempts', 'delivered'),
-        this.redis.lrange(this.k('e', member), 0, -1)
-      ])
-      const [meta, receipt, seal, state, attempts, delivered] = fields
-      if (meta === null || receipt === null || seal === null || state === null) return undefined
-      return {
-        ...JSON.parse(meta) as MessageMeta,
-        state: state as MessageState,
-        attempts: Number(attempts ?? 0),
-        events: events.map((e) => JSON.parse(e) as MessageEvent),
-        receipt: JSON.parse(receipt) as Receipt,
-        ...(delivered !== null ? { deliveredReceipt: JSON.parse(delivered) as Receipt } : {}),
-        seal
-      }
+      const raw = await this.redis.hmgetBuffer(this.k('m', member), ...FIELDS, 'body')
+      const f = raw.slice(0, FIELDS.length).map((b) => b === null ? null : b.toString())
+      if (f[0] === null) return undefined
+      const m = fromFields(f, await this.eventsOf(member, f[6]))
+      if (m !== undefined) this.bodies.set(m, raw[FIELDS.length] ?? Buffer.alloc(0))
+      return m
     } catch (err) {
       throw unavailable(err)
     }
   }
 
+  /** Messages without their bodies (listings, sweeps), one HMGET each, sent together. */
   private async getMany (members: string[]): Promise<StoredMessage[]> {
     const all = await Promise.all(members.map(async (member) => {
-      const slash = member.indexOf('/')
-      return await this.get(member.slice(0, slash), member.slice(slash + 1))
+      const f = await this.redis.hmget(this.k('m', member), ...FIELDS)
+      return f[0] === null ? undefined : fromFields(f, await this.eventsOf(member, f[6]))
     }))
     return all.filter((m): m is StoredMessage => m !== undefined)
   }
@@ -159,42 +216,40 @@ export class RedisStore implements MessageStore {
 
   async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     const member = `${meta.sender}/${meta.messageId}`
-    let existing: string | null
     try {
       // Another process may have stored this id since intake looked: then the script answers
-      // with the stored message instead, and the caller answers 200.
+      // with the stored message instead, and the caller answers 200 (or 409).
       const { receipt, seal } = await makeRecord()
-      existing = await this.redis.egifAccept(
-        this.k('m', member), this.k('e', member), this.k('id', meta.messageId), `${this.p}:queued`, `${this.p}:count`,
+      const accepted: MessageEvent = { type: 'accepted', at: meta.receivedAt }
+      const existing = await this.redis.egifAccept(
+        this.k('m', member), this.k('id', meta.messageId), `${this.p}:queued`, `${this.p}:count`,
         JSON.stringify(meta), JSON.stringify(receipt), seal, Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-        meta.sender, member, JSON.stringify({ type: 'accepted', at: meta.receivedAt })
+        meta.sender, member, JSON.stringify([accepted])
       )
+      // Stored now: the message is what was just written.
+      if (existing === null) return { message: newMessage(meta, receipt, seal), duplicate: false }
+      const stored = fromFields(existing, await this.eventsOf(member, existing[6]))
+      if (stored === undefined) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `message ${member} is stored incompletely`)
+      return asDuplicate(stored, meta.digest)
     } catch (err) {
       throw unavailable(err)
     }
-    const stored = await this.get(meta.sender, meta.messageId)
-    if (stored === undefined) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `message ${member} vanished right after it was stored`)
-    if (existing !== null) return asDuplicate(stored, meta.digest)
-    return { message: stored, duplicate: false }
   }
 
   async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt): Promise<StoredMessage> {
     const member = `${sender}/${messageId}`
-    let found: number
+    let after: Fields | null
     try {
-      const msg = await this.redis.hget(this.k('m', member), 'meta')
-      if (msg === null) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
-      const receiver = (JSON.parse(msg) as MessageMeta).receiver
-      const score = await this.redis.incr(`${this.p}:seq`)
-      found = await this.redis.egifAddEvent(
-        this.k('m', member), this.k('e', member), this.k('inbox', receiver), `${this.p}:dead`, `${this.p}:queued`,
-        JSON.stringify(event), event.type, event.attempt ?? '', deliveredReceipt !== undefined ? JSON.stringify(deliveredReceipt) : '', member, score
+      after = await this.redis.egifAddEvent(
+        this.k('m', member), this.k('e', member), `${this.p}:dead`, `${this.p}:queued`, `${this.p}:seq`,
+        JSON.stringify(event), event.type, event.attempt ?? '', deliveredReceipt !== undefined ? JSON.stringify(deliveredReceipt) : '', member, this.k('inbox', '')
       )
     } catch (err) {
       throw unavailable(err)
     }
-    if (found === 0) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
-    return (await this.get(sender, messageId))!
+    const m = after === null ? undefined : fromFields(after, after[6]!)
+    if (m === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
+    return m
   }
 
   async recordRejection (fields: RejectionFields): Promise<void> {
@@ -210,6 +265,8 @@ export class RedisStore implements MessageStore {
   }
 
   async bodyOf (msg: StoredMessage): Promise<Buffer> {
+    const read = this.bodies.get(msg)
+    if (read !== undefined) return read
     try {
       return (await this.redis.hgetBuffer(this.k('m', `${msg.sender}/${msg.messageId}`), 'body')) ?? Buffer.alloc(0)
     } catch (err) {
