@@ -81,11 +81,11 @@ export class BullMqQueue implements DeliveryQueue {
       removeOnFail: true,
       attempts: 1
     })
-    const stored = await this.queue.getJob(id)
-    // Undefined: it already ran and was removed, which needs no check.
-    if (stored !== undefined && (stored.data as DeliveryJob).digest !== job.digest) {
-      throw new Error(`job ${id} exists with digest ${(stored.data as DeliveryJob).digest}, not ${job.digest}`)
-    }
+    // Only the job's data, not the whole job (getJob reads every field and builds a Job).
+    const data = await (await this.queue.getBackend().client).hget(this.queue.toKey(id), 'data')
+    // Null: it already ran and was removed, which needs no check.
+    const digest = data === null ? job.digest : (JSON.parse(data) as DeliveryJob).digest
+    if (digest !== job.digest) throw new Error(`job ${id} exists with digest ${digest}, not ${job.digest}`)
   }
 
   process (handler: JobHandler, concurrency: number): void {
