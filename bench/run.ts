@@ -98,19 +98,29 @@ interface Row {
   /** CPU ms per delivered message: the system under test; and the whole machine (load generator, sink, Redis included). */
   cpuMsPerMsg: number
   cpuMsPerMsgAll: number
+  /** CPU ms per message of the hub processes by thread: event loop, document-check threads, the rest (libuv pool, V8). */
+  cpuMsPerMsgByThread?: ThreadsCpu
   signature?: string
 }
 const rows: Row[] = []
 
 const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
-async function cpuOf (ps: BenchProcess[]): Promise<number> { return (await Promise.all(ps.map(async (p) => (await p.stats()).cpuMs))).reduce((a, b) => a + b, 0) }
+type ThreadsCpu = NonNullable<ProcStats['threadsCpuMs']>
+interface SutCpu { total: number, threads: ThreadsCpu }
+/** CPU of the processes under test so far: in all, and by thread kind (summed over processes). */
+async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
+  const all = await Promise.all(ps.map(async (p) => await p.stats()))
+  const threads: ThreadsCpu = { main: 0, checks: 0, other: 0 }
+  for (const s of all) for (const k of ['main', 'checks', 'other'] as const) threads[k] += s.threadsCpuMs?.[k] ?? 0
+  return { total: all.reduce((a, s) => a + s.cpuMs, 0), threads }
+}
 
 function progress (label: string): (done: number, s: number) => void {
   return (done, s) => { process.stderr.write(`\r  ${label}: ${s.toFixed(0)} s, ${done.toLocaleString('en')} answered   `) }
 }
 
 /** Saturation (closed loop), then waits for every accepted message at the sink. */
-async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number }> {
+async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ThreadsCpu }> {
   const cpu0 = await cpuOf(sut)
   const self0 = cpuSelf()
   const sink0 = (await sink.stats()).cpuMs
@@ -119,9 +129,11 @@ async function saturate (label: string, urls: string[], make: ReturnType<typeof 
   const res = await runLoad({ urls, make, first, durationMs: ms, concurrency: CONCURRENCY, onTick: progress(label) })
   process.stderr.write('\n')
   const t1 = await deliveredBy(sink, already + res.ok)
-  const cpuSut = await cpuOf(sut) - cpu0
+  const cpu1 = await cpuOf(sut)
+  const cpuSut = cpu1.total - cpu0.total
   const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0) + (extra() - extra0)
-  return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll }
+  const threads: ThreadsCpu = { main: cpu1.threads.main - cpu0.threads.main, checks: cpu1.threads.checks - cpu0.threads.checks, other: cpu1.threads.other - cpu0.threads.other }
+  return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll, threads }
 }
 
 async function scenario (id: Id): Promise<void> {
@@ -152,6 +164,7 @@ async function scenario (id: Id): Promise<void> {
     next = sat.res.next
     delivered += sat.res.ok
     log(`  accepted ${Math.round(sat.res.perSecond)}/s, delivered ${Math.round(sat.deliveredPerSec)}/s, statuses ${JSON.stringify(sat.res.statuses)}${sat.res.errors > 0 ? `, ${sat.res.errors} errors` : ''}`)
+    log(`  CPU per message: hub ${(sat.cpuSut / sat.res.ok).toFixed(3)} ms (event loop ${(sat.threads.main / sat.res.ok).toFixed(3)}, check threads ${(sat.threads.checks / sat.res.ok).toFixed(3)}, thread pool and V8 ${(sat.threads.other / sat.res.ok).toFixed(3)}), all processes ${(sat.cpuAll / sat.res.ok).toFixed(3)} ms`)
     const fixed: Fixed[] = []
     const loads = [0.25, 0.5, 0.9].map((share) => ({ share, offered: Math.max(1, Math.round(sat.res.perSecond * share)) }))
     if (id === 'a') loads.push({ share: 0, offered: 1000 })
@@ -186,6 +199,7 @@ async function scenario (id: Id): Promise<void> {
       ...(rs !== undefined ? { redisPeakRssMb: rs.peakRssMb } : {}),
       ...(redisPerMsg !== undefined ? { redisPerMsg } : {}),
       cpuMsPerMsg: sat.cpuSut / sat.res.ok,
+      cpuMsPerMsgByThread: { main: sat.threads.main / sat.res.ok, checks: sat.threads.checks / sat.res.ok, other: sat.threads.other / sat.res.ok },
       cpuMsPerMsgAll: sat.cpuAll / sat.res.ok,
       signature
     })

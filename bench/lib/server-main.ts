@@ -1,7 +1,7 @@
 import { sign } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { createServer } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
@@ -12,6 +12,7 @@ import { SignedXml } from 'xml-crypto'
 import xpath from 'xpath'
 import { resolveConfig } from '../../src/config/load.js'
 import { Hub } from '../../src/hub.js'
+import { ThreadChecks } from '../../src/pipeline/check-pool.js'
 import { buildApp } from '../../src/http/app.js'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { XsdSchema } from '../../src/xml/xsd.js'
@@ -24,20 +25,53 @@ import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from '
  *   xmlcrypto  a straightforward pipeline on xml-crypto's documented usage (the common Node build)
  *   sink       the receiving system: counts the distinct messages delivered to it
  * The spec comes as JSON in argv[3]. Prints `listening <url>`; on SIGUSR2 prints
- * `stats {peakRssMb, cpuMs}` (peak RSS sampled every 50 ms; CPU user + system since start).
+ * `stats {peakRssMb, cpuMs, threadsCpuMs}` (peak RSS sampled every 50 ms; CPU user + system since
+ * start, and split by thread: the event loop, the hub's document-check threads, the rest — libuv's
+ * thread pool (file writes, fsync, signatures) and V8's own threads).
  */
 interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, dataDir?: string }
 const kind = process.argv[2]
 const spec = JSON.parse(process.argv[3] ?? '{}') as Spec
 let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
+/** Document-check threads' operating-system ids (the hub kind sets them once it runs). */
+let checkTids = new Set<number>()
+function threadsCpuMs (): { main: number, checks: number, other: number } {
+  const out = { main: 0, checks: 0, other: 0 }
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ms = (Number(f[11]) + Number(f[12])) * 10
+      if (Number(tid) === process.pid) out.main += ms
+      else if (checkTids.has(Number(tid))) out.checks += ms
+      else out.other += ms
+    }
+  } catch { /* not Linux: no split */ }
+  return out
+}
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage()
   const m = process.memoryUsage()
   const mb = (n: number): number => Math.round(n / 1048576)
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: threadsCpuMs(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
+
+/** Where a chunked body that starts at 0 ends (after its last chunk), or -1 when it has not all arrived. */
+function chunkedEnd (b: Buffer): number {
+  let pos = 0
+  for (;;) {
+    const nl = b.indexOf('\r\n', pos)
+    if (nl < 0) return -1
+    const size = parseInt(b.subarray(pos, nl).toString('latin1'), 16)
+    if (Number.isNaN(size)) return -1
+    const next = nl + 2 + size + 2
+    if (b.length < next) return -1
+    if (size === 0) return next
+    pos = next
+  }
+}
 
 function rawFastify () {
   const app = Fastify({ bodyLimit: 10 * 1024 * 1024 })
@@ -47,26 +81,53 @@ function rawFastify () {
 }
 
 if (kind === 'sink') {
-  // The recipient system: 200 to every POST, counting distinct sender/message ids.
+  // The recipient system: 200 to every POST, counting distinct sender/message ids; GET answers the
+  // counts. HTTP/1.1 read straight off the socket (keep-alive, content-length or chunked bodies), so
+  // the recipient takes little of the two cores it shares with the hub.
   const seen = new Set<string>()
   let posts = 0
   let firstSeal: string | undefined
-  const server = createServer((req, res) => {
-    if (req.method === 'GET') {
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ delivered: seen.size, posts, firstSeal }))
-      return
-    }
-    req.on('data', () => {})
-    req.on('end', () => {
-      posts++
-      seen.add(`${String(req.headers['egif-sender'])}/${String(req.headers['egif-message-id'])}`)
-      firstSeal ??= req.headers['egif-seal'] as string | undefined
-      res.statusCode = 200
-      res.end()
+  const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n')
+  const server = createNetServer((socket) => {
+    socket.setNoDelay(true)
+    let buf: Buffer = Buffer.alloc(0)
+    socket.on('data', (d: Buffer) => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d])
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const head = buf.subarray(0, end).toString('latin1')
+        const lines = head.split('\r\n')
+        const headers = new Map<string, string>()
+        for (let i = 1; i < lines.length; i++) {
+          const c = lines[i].indexOf(':')
+          if (c > 0) headers.set(lines[i].slice(0, c).toLowerCase(), lines[i].slice(c + 1).trim())
+        }
+        let rest = buf.subarray(end + 4)
+        if (headers.get('transfer-encoding')?.toLowerCase() === 'chunked') {
+          const done = chunkedEnd(rest)
+          if (done < 0) return
+          rest = rest.subarray(done)
+        } else {
+          const length = Number(headers.get('content-length') ?? 0)
+          if (rest.length < length) return
+          rest = rest.subarray(length)
+        }
+        buf = rest
+        if (lines[0].startsWith('GET ')) {
+          const json = Buffer.from(JSON.stringify({ delivered: seen.size, posts, firstSeal }))
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`)
+          socket.write(json)
+          continue
+        }
+        posts++
+        seen.add(`${headers.get('egif-sender') ?? ''}/${headers.get('egif-message-id') ?? ''}`)
+        firstSeal ??= headers.get('egif-seal')
+        socket.write(OK)
+      }
     })
+    socket.on('error', () => { socket.destroy() })
   })
-  server.keepAliveTimeout = 60_000
   server.listen(0, '127.0.0.1', () => {
     const a = server.address() as { port: number }
     listening(`http://127.0.0.1:${a.port}/inbound`)
@@ -92,6 +153,10 @@ if (kind === 'sink') {
     routes: [{ from: SENDER, to: RECEIVER, types: ['*'] }]
   }, join(ROOT, 'bench', 'bench-hub.yaml'), spec.redisUrl !== undefined ? { REDIS_URL: spec.redisUrl } : {})
   const hub = await Hub.create(cfg, { log: pino({ level: 'warn' }) })
+  const threads = hub.checks instanceof ThreadChecks ? hub.checks : undefined
+  const refreshTids = (): void => { checkTids = new Set((threads?.threadInfo() ?? []).flatMap((t) => t.tid !== undefined ? [t.tid] : [])) }
+  refreshTids()
+  setInterval(refreshTids, 1000).unref()
   const app = buildApp(hub)
   listening(`${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/messages`)
   process.on('SIGTERM', () => {

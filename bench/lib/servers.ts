@@ -24,7 +24,7 @@ export function buildServers (): void {
   }
 }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, memoryMb?: Record<string, number> }
+export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: { main: number, checks: number, other: number }, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string

@@ -123,12 +123,14 @@ export class DeliveryWorker {
     const timeout = AbortSignal.timeout((recipient.retry ?? this.deps.config).timeoutMs)
     const signal = AbortSignal.any([timeout, this.abort.signal])
     const msg = await this.standardMessage(m, attempt)
+    let childLog: Logger | undefined
     try {
       await adapter.deliver(msg, {
         config: adapterConfig,
         routing: msg.routing,
         ...(recipient.signer !== undefined ? { signer: recipient.signer } : {}),
-        log: log.child({ messageId: m.messageId, receiver: m.receiver, attempt }),
+        // Made when an adapter logs, not for every delivery (a child logger costs more than a POST).
+        get log () { return (childLog ??= log.child({ messageId: m.messageId, receiver: m.receiver, attempt })) },
         signal,
         services: this.services
       })

@@ -59,7 +59,8 @@ export type CheckReplyMessage =
   | { id: number, error: { code: string, message: string, extra: Record<string, unknown> } }
   | { id: number, fault: string }
 
-export type CheckThreadStatus = { ready: true } | { bootError: { code: string, message: string } }
+/** A thread's first message: ready (with its Linux thread id, when it can tell), or why it cannot start. */
+export type CheckThreadStatus = { ready: true, tid?: number } | { bootError: { code: string, message: string } }
 
 interface Pending {
   resolve: (r: CheckResult) => void
@@ -69,6 +70,8 @@ interface Pending {
 interface Thread {
   worker: Worker
   pending: Map<number, Pending>
+  /** The operating system's id of the thread (Linux), for per-thread CPU accounting. */
+  tid?: number
 }
 
 export interface ThreadChecksOptions {
@@ -133,9 +136,9 @@ export class ThreadChecks implements DocumentChecks {
     return pool
   }
 
-  /** Threads running, and the checks each holds. */
-  threadInfo (): Array<{ threadId: number, pending: number }> {
-    return this.threads.map((t) => ({ threadId: t.worker.threadId, pending: t.pending.size }))
+  /** Threads running: Node's thread id, the operating system's (Linux), and the checks each holds. */
+  threadInfo (): Array<{ threadId: number, tid?: number, pending: number }> {
+    return this.threads.map((t) => ({ threadId: t.worker.threadId, ...(t.tid !== undefined ? { tid: t.tid } : {}), pending: t.pending.size }))
   }
 
   private async spawn (): Promise<Thread> {
@@ -149,8 +152,10 @@ export class ThreadChecks implements DocumentChecks {
       worker.once('message', (m: CheckThreadStatus) => {
         worker.off('error', reject)
         worker.off('exit', onExit)
-        if ('ready' in m) resolve()
-        else reject(toHubError(m.bootError.code, m.bootError.message, {}))
+        if ('ready' in m) {
+          if (m.tid !== undefined) thread.tid = m.tid
+          resolve()
+        } else reject(toHubError(m.bootError.code, m.bootError.message, {}))
       })
     })
     worker.on('message', (m: CheckReplyMessage) => {

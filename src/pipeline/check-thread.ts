@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { isHubError } from '../errors.js'
 import { DocumentTypeRegistry } from '../registry/document-types.js'
@@ -24,11 +25,21 @@ try {
     limits: parseLimits(data.config),
     verifiers: registeredVerifiers
   }
-  port.postMessage({ ready: true } satisfies CheckThreadStatus)
+  port.postMessage({ ready: true, ...ownTid() } satisfies CheckThreadStatus)
 } catch (err) {
   const e = err as { code?: string, message?: string }
   port.postMessage({ bootError: { code: e.code ?? 'EGIF_ERR_INTERNAL', message: e.message ?? String(err) } } satisfies CheckThreadStatus)
   process.exit(1)
+}
+
+/** This thread's id in the operating system, where /proc tells it (Linux). */
+function ownTid (): { tid?: number } {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    return Number.isSafeInteger(tid) ? { tid } : {}
+  } catch {
+    return {}
+  }
 }
 
 port.on('message', (m: CheckRequestMessage) => {

@@ -10,7 +10,12 @@ const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-letter
 interface Entry {
   msg: StoredMessage
   body: PayloadLocation | null
+  /** The body itself while the message waits for delivery, so the worker need not read it back. */
+  held?: Buffer
 }
+
+/** Bodies held in memory for delivery, at most (beyond it they are read back from the journal). */
+const HELD_BYTES = 64 * 1024 * 1024
 
 /**
  * The embedded store: messages, their events and bodies in a journal in the data directory; the
@@ -34,6 +39,7 @@ export class JournalStore implements MessageStore {
   private seq = 0
   private rejections = 0
   private writable = true
+  private heldBytes = 0
 
   private constructor () {}
 
@@ -57,6 +63,10 @@ export class JournalStore implements MessageStore {
       const entry = this.entries.get(key)
       if (entry === undefined) return
       applyEvent(entry.msg, rec.event, rec.deliveredReceipt)
+      if (entry.held !== undefined && entry.msg.state !== 'queued') {
+        this.heldBytes -= entry.held.length
+        delete entry.held
+      }
       let box = this.mailboxes.get(entry.msg.receiver)
       if (entry.msg.state === 'in-mailbox') {
         if (box === undefined) this.mailboxes.set(entry.msg.receiver, box = new Map())
@@ -94,7 +104,13 @@ export class JournalStore implements MessageStore {
       const rec: JournalRecord = { t: 'accepted', seq: this.seq++, meta, receipt, seal }
       const loc = await this.append(rec, body)
       this.apply(rec, loc)
-      return { message: this.entries.get(key)!.msg, duplicate: false }
+      const entry = this.entries.get(key)!
+      if (this.heldBytes + body.length <= HELD_BYTES) {
+        // A copy: the request's buffer may be a view into a much larger one.
+        entry.held = Buffer.from(body)
+        this.heldBytes += body.length
+      }
+      return { message: entry.msg, duplicate: false }
     })()
     this.inFlight.set(key, work)
     try {
@@ -132,7 +148,9 @@ export class JournalStore implements MessageStore {
 
   async bodyOf (msg: StoredMessage): Promise<Buffer> {
     const entry = this.entries.get(storeKey(msg.sender, msg.messageId))
-    if (entry === undefined || entry.body === null) return Buffer.alloc(0)
+    if (entry === undefined) return Buffer.alloc(0)
+    if (entry.held !== undefined) return entry.held
+    if (entry.body === null) return Buffer.alloc(0)
     return this.journal.read(entry.body)
   }
 

@@ -13,6 +13,11 @@ const MAX_FIELD = 256
  * never re-encodes anything: it hashes what it reads.
  */
 export function encodeRecord (i: number, prev: string, at: string, e: TrailEvent): Buffer {
+  return encodeRecordAndFields(i, prev, at, e).line
+}
+
+/** `encodeRecord`, with the record the line holds (what decoding the line would give). */
+export function encodeRecordAndFields (i: number, prev: string, at: string, e: TrailEvent): { line: Buffer, record: TrailRecord } {
   const o: Record<string, unknown> = { i, prev, at, type: e.type }
   for (const f of RECORD_FIELDS) {
     if (f === 'i' || f === 'prev' || f === 'at' || f === 'type') continue
@@ -20,7 +25,7 @@ export function encodeRecord (i: number, prev: string, at: string, e: TrailEvent
     if (v === undefined) continue
     o[f] = typeof v === 'string' ? v.slice(0, f === 'detail' ? MAX_DETAIL : MAX_FIELD) : v
   }
-  return Buffer.from(JSON.stringify(o), 'utf8')
+  return { line: Buffer.from(JSON.stringify(o), 'utf8'), record: o as unknown as TrailRecord }
 }
 
 /**

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { HubError } from '../errors.js'
 import type { HubKeyRing } from '../crypto/jwks.js'
-import type { TrailEvent, TrailRecord } from './event.js'
+import type { TrailEvent } from './event.js'
 import { leafHash, toHex } from './hash.js'
-import { encodeRecord } from './record.js'
+import { encodeRecordAndFields } from './record.js'
 import { AppendLog } from './append-log.js'
 import { signCheckpoint, type CheckpointBody, type CheckpointLine } from './checkpoint.js'
 import { CHECKPOINTS_FILE, LOG_NAME, RECORDS_FILE, logDir } from './files.js'
@@ -104,9 +104,8 @@ export class Trail {
     // Records are in time order, so a time range is a slice: a late `at` is moved up to the last.
     let at = e.at !== undefined ? new Date(e.at).toISOString() : this.now().toISOString()
     if (at < this.ix.lastAt) at = this.ix.lastAt
-    const line = encodeRecord(index, toHex(this.ix.head), at, e)
-    const r = JSON.parse(line.toString('utf8')) as TrailRecord
-    this.ix.add(r, leafHash(line), this.nextOffset, line.length)
+    const { line, record } = encodeRecordAndFields(index, toHex(this.ix.head), at, e)
+    this.ix.add(record, leafHash(line), this.nextOffset, line.length)
     this.nextOffset += line.length + 1
     const done = this.records.append(line).then(() => {
       const before = this.durable
