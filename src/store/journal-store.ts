@@ -1,17 +1,30 @@
 import { join } from 'node:path'
 import { HubError } from '../errors.js'
-import { Journal, type JournalOptions, type PayloadLocation } from './journal.js'
-import { applyEvent, newMessage, storeKey } from './state.js'
+import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
+import { applyEvent, newMessage, nextState, storeKey } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 
 const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-lettered'])
 
+/**
+ * What the store keeps of one message. While it is waiting (queued, in a mailbox) the whole
+ * message is at hand; once it is settled only what the store itself needs stays in memory, and the
+ * rest (receipts, seal, events) is read back from its records in the journal when asked for. A
+ * settled message costs a few hundred bytes, not kilobytes: the journal is the copy.
+ */
 interface Entry {
-  msg: StoredMessage
+  /** The whole message; undefined once it is settled (`recordsOf` rebuilds it). */
+  msg?: StoredMessage
+  state: StoredMessage['state']
+  digest: string
+  receivedAt: string
+  receiver: string
   body: PayloadLocation | null
   /** The body itself while the message waits for delivery, so the worker need not read it back. */
   held?: Buffer
+  /** Its records in the journal, in order: the accepted record, then every event (frame locations). */
+  records: FrameLocation[]
 }
 
 /** Bodies held in memory for delivery, at most (beyond it they are read back from the journal). */
@@ -40,51 +53,87 @@ export class JournalStore implements MessageStore {
   private rejections = 0
   private writable = true
   private heldBytes = 0
+  /** While the journal is read at start, every message stays whole (nothing can be read back yet). */
+  private loading = true
 
   private constructor () {}
 
   static async open (dataDir: string, opts: JournalOptions = {}): Promise<JournalStore> {
     const store = new JournalStore()
-    store.journal = await Journal.open<JournalRecord>(join(dataDir, 'journal'), (e) => { store.apply(e.header, e.payload) }, opts)
+    store.journal = await Journal.open<JournalRecord>(join(dataDir, 'journal'), (e) => { store.apply(e.header, e.payload, e.frame) }, opts)
+    store.loading = false
+    for (const e of store.entries.values()) if (SETTLED.has(e.state)) e.msg = undefined
     return store
   }
 
-  private apply (rec: JournalRecord, payload: PayloadLocation | null): void {
+  /** Applies a record; returns the message it changed when that message is at hand. */
+  private apply (rec: JournalRecord, payload: PayloadLocation | null, frame: FrameLocation): StoredMessage | undefined {
     this.seq = Math.max(this.seq, rec.seq + 1)
     if (rec.t === 'accepted') {
       const msg = newMessage(rec.meta, rec.receipt, rec.seal)
       const key = storeKey(msg.sender, msg.messageId)
-      this.entries.set(key, { msg, body: payload })
+      this.entries.set(key, { msg, state: msg.state, digest: msg.digest, receivedAt: msg.receivedAt, receiver: msg.receiver, body: payload, records: [frame] })
       const list = this.byId.get(msg.messageId)
       if (list === undefined) this.byId.set(msg.messageId, [key])
       else list.push(key)
+      return msg
     } else if (rec.t === 'event') {
       const key = storeKey(rec.sender, rec.messageId)
       const entry = this.entries.get(key)
-      if (entry === undefined) return
-      applyEvent(entry.msg, rec.event, rec.deliveredReceipt)
-      if (entry.held !== undefined && entry.msg.state !== 'queued') {
+      if (entry === undefined) return undefined
+      entry.records.push(frame)
+      // A settled message is only woken up again by a replay; its other events need no whole message.
+      const msg = entry.msg ?? (rec.event.type === 'replayed' ? this.rebuild(entry, entry.records.length - 1) : undefined)
+      if (msg !== undefined) {
+        applyEvent(msg, rec.event, rec.deliveredReceipt)
+        entry.state = msg.state
+      } else {
+        entry.state = nextState(entry.state, rec.event.type)
+      }
+      if (entry.held !== undefined && entry.state !== 'queued') {
         this.heldBytes -= entry.held.length
         delete entry.held
       }
-      let box = this.mailboxes.get(entry.msg.receiver)
-      if (entry.msg.state === 'in-mailbox') {
-        if (box === undefined) this.mailboxes.set(entry.msg.receiver, box = new Map())
+      let box = this.mailboxes.get(entry.receiver)
+      if (entry.state === 'in-mailbox') {
+        if (box === undefined) this.mailboxes.set(entry.receiver, box = new Map())
         if (!box.has(key)) box.set(key, rec.seq)
       } else {
         box?.delete(key)
       }
-    } else {
-      this.rejections++
+      entry.msg = SETTLED.has(entry.state) && !this.loading ? undefined : msg
+      return msg
     }
+    this.rejections++
+    return undefined
+  }
+
+  /** The whole message, from memory or rebuilt from its first `upTo` records (default: all of them). */
+  private messageOf (entry: Entry): StoredMessage {
+    return entry.msg ?? this.rebuild(entry, entry.records.length)
+  }
+
+  private rebuild (entry: Entry, upTo: number): StoredMessage {
+    let msg: StoredMessage | undefined
+    for (let i = 0; i < upTo; i++) {
+      const rec = this.journal.readHeader(entry.records[i])
+      if (rec.t === 'accepted') msg = newMessage(rec.meta, rec.receipt, rec.seal)
+      else if (rec.t === 'event' && msg !== undefined) applyEvent(msg, rec.event, rec.deliveredReceipt)
+    }
+    if (msg === undefined) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'a message\'s accepted record cannot be read back from the journal')
+    return msg
   }
 
   async get (sender: string, messageId: string): Promise<StoredMessage | undefined> {
-    return this.entries.get(storeKey(sender, messageId))?.msg
+    const entry = this.entries.get(storeKey(sender, messageId))
+    return entry === undefined ? undefined : this.messageOf(entry)
   }
 
   async withId (messageId: string): Promise<StoredMessage[]> {
-    return (this.byId.get(messageId) ?? []).map((k) => this.entries.get(k)?.msg).filter((m): m is StoredMessage => m !== undefined)
+    return (this.byId.get(messageId) ?? []).flatMap((k) => {
+      const entry = this.entries.get(k)
+      return entry === undefined ? [] : [this.messageOf(entry)]
+    })
   }
 
   /** Concurrent calls for one sender and id are serialised, so exactly one of them stores the message. */
@@ -96,21 +145,21 @@ export class JournalStore implements MessageStore {
       return asDuplicate(first.message, meta.digest)
     }
     const existing = this.entries.get(key)
-    if (existing !== undefined) return asDuplicate(existing.msg, meta.digest)
+    if (existing !== undefined) return asDuplicate(this.messageOf(existing), meta.digest)
 
     const work = (async (): Promise<AcceptResult> => {
       const { receipt, seal } = await makeRecord()
       // Taken when the record goes to the journal, so sequence numbers rise along the log.
       const rec: JournalRecord = { t: 'accepted', seq: this.seq++, meta, receipt, seal }
-      const loc = await this.append(rec, body)
-      this.apply(rec, loc)
+      const appended = await this.append(rec, body)
+      this.apply(rec, appended.payload, appended.frame)
       const entry = this.entries.get(key)!
       if (this.heldBytes + body.length <= HELD_BYTES) {
         // A copy: the request's buffer may be a view into a much larger one.
         entry.held = Buffer.from(body)
         this.heldBytes += body.length
       }
-      return { message: entry.msg, duplicate: false }
+      return { message: this.messageOf(entry), duplicate: false }
     })()
     this.inFlight.set(key, work)
     try {
@@ -120,11 +169,11 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  private async append (rec: JournalRecord, body?: Uint8Array): Promise<PayloadLocation | null> {
+  private async append (rec: JournalRecord, body?: Uint8Array): Promise<Appended> {
     try {
-      const loc = await this.journal.append(rec, body)
+      const appended = await this.journal.appendRecord(rec, body)
       this.writable = true
-      return loc
+      return appended
     } catch (err) {
       this.writable = false
       throw err
@@ -135,15 +184,14 @@ export class JournalStore implements MessageStore {
     const entry = this.entries.get(storeKey(sender, messageId))
     if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
     const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }
-    await this.append(rec)
-    this.apply(rec, null)
-    return entry.msg
+    const { frame } = await this.append(rec)
+    return this.apply(rec, null, frame) ?? this.messageOf(entry)
   }
 
   async recordRejection (fields: RejectionFields): Promise<void> {
     const rec: JournalRecord = { t: 'rejected', seq: this.seq++, ...fields }
-    await this.append(rec)
-    this.apply(rec, null)
+    const { frame } = await this.append(rec)
+    this.apply(rec, null, frame)
   }
 
   async bodyOf (msg: StoredMessage): Promise<Buffer> {
@@ -166,7 +214,7 @@ export class JournalStore implements MessageStore {
         more = true
         break
       }
-      out.push(this.entries.get(key)!.msg)
+      out.push(this.messageOf(this.entries.get(key)!))
       last = seq
     }
     return { messages: out, ...(more ? { next: String(last) } : {}) }
@@ -183,9 +231,13 @@ export class JournalStore implements MessageStore {
     }
     let removed = 0
     for (const [segment, list] of [...bySegment].sort((a, b) => a[0] - b[0])) {
-      if (!list.every((e) => SETTLED.has(e.msg.state) && Date.parse(e.msg.receivedAt) < before.getTime())) continue
-      await this.journal.dropPayloads(segment, (h) => h.t === 'accepted')
+      if (!list.every((e) => SETTLED.has(e.state) && Date.parse(e.receivedAt) < before.getTime())) continue
+      const moved = await this.journal.dropPayloads(segment, (h) => h.t === 'accepted')
       for (const e of list) e.body = null
+      // The rewritten segment's frames moved: every record of it is found at its new offset.
+      for (const e of this.entries.values()) {
+        for (const r of e.records) if (r.segment === segment) r.offset = moved.get(r.offset) ?? r.offset
+      }
       removed += list.length
     }
     return removed
@@ -193,13 +245,13 @@ export class JournalStore implements MessageStore {
 
   async undelivered (): Promise<StoredMessage[]> {
     const out: StoredMessage[] = []
-    for (const { msg } of this.entries.values()) if (msg.state === 'queued') out.push(msg)
+    for (const e of this.entries.values()) if (e.state === 'queued') out.push(this.messageOf(e))
     return out
   }
 
   async deadLetters (): Promise<StoredMessage[]> {
     const out: StoredMessage[] = []
-    for (const { msg } of this.entries.values()) if (msg.state === 'dead-lettered') out.push(msg)
+    for (const e of this.entries.values()) if (e.state === 'dead-lettered') out.push(this.messageOf(e))
     return out
   }
 

@@ -17,6 +17,20 @@ export interface JournalEntry<H> {
   header: H
   /** Where the payload lives, to read it back later without keeping it in memory. */
   payload: PayloadLocation | null
+  /** Where the whole frame lives, to read the header back (`readHeader`). */
+  frame: FrameLocation
+}
+
+export interface FrameLocation {
+  segment: number
+  /** Where the frame starts in its segment file. */
+  offset: number
+}
+
+/** Where an appended record went. */
+export interface Appended {
+  frame: FrameLocation
+  payload: PayloadLocation | null
 }
 
 export interface PayloadLocation {
@@ -34,7 +48,7 @@ export interface JournalOptions {
 
 interface Pending {
   frame: Buffer
-  resolve: (loc: PayloadLocation | null) => void
+  resolve: (appended: Appended) => void
   reject: (err: Error) => void
   payloadLength: number
   payloadStart: number
@@ -122,7 +136,7 @@ export class Journal<H> {
           break
         }
         const plen = len - 4 - hlen
-        onEntry({ header, payload: plen > 0 ? { segment: n, offset: pos + PREFIX + hlen, length: plen } : null })
+        onEntry({ header, payload: plen > 0 ? { segment: n, offset: pos + PREFIX + hlen, length: plen } : null, frame: { segment: n, offset: pos } })
         pos += 8 + len
       }
       if (pos !== total) {
@@ -139,8 +153,13 @@ export class Journal<H> {
     }
   }
 
-  /** Appends one record; resolves once it is on disk. */
-  append (header: H, payload?: Uint8Array): Promise<PayloadLocation | null> {
+  /** Appends one record; resolves once it is on disk, with where its payload is. */
+  async append (header: H, payload?: Uint8Array): Promise<PayloadLocation | null> {
+    return (await this.appendRecord(header, payload)).payload
+  }
+
+  /** Appends one record; resolves once it is on disk, with where the frame and its payload are. */
+  appendRecord (header: H, payload?: Uint8Array): Promise<Appended> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
     const { frame, payloadStart } = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
@@ -183,7 +202,10 @@ export class Journal<H> {
         this.size += buf.length
         let off = start
         for (const p of batch) {
-          p.resolve(p.payloadLength > 0 ? { segment: this.segment, offset: off + p.payloadStart, length: p.payloadLength } : null)
+          p.resolve({
+            frame: { segment: this.segment, offset: off },
+            payload: p.payloadLength > 0 ? { segment: this.segment, offset: off + p.payloadStart, length: p.payloadLength } : null
+          })
           off += p.frame.length
         }
       } catch (err) {
@@ -213,14 +235,20 @@ export class Journal<H> {
    * Rewrites a sealed segment with the payloads of some records dropped (their headers stay, in
    * order, so a replay rebuilds the same state without those bodies). The new file is complete and
    * synced before it replaces the old one: a crash leaves one or the other, never half of each.
+   * Resolves with where each frame moved: old offset → new offset in that segment.
    */
-  async dropPayloads (segment: number, drop: (header: H) => boolean): Promise<void> {
+  async dropPayloads (segment: number, drop: (header: H) => boolean): Promise<Map<number, number>> {
     if (segment >= this.segment) throw new Error(`segment ${segment} is still being written`)
     const file = join(this.dir, segmentName(segment))
     const frames: Buffer[] = []
+    const moved = new Map<number, number>()
+    let at = 0
     this.replaySegment(segment, (e) => {
       const payload = e.payload !== null && !drop(e.header) ? this.read(e.payload) : undefined
-      frames.push(encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload).frame)
+      const frame = encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload).frame
+      moved.set(e.frame.offset, at)
+      at += frame.length
+      frames.push(frame)
     }, false)
     const fd = this.readFds.get(segment)
     if (fd !== undefined) {
@@ -238,17 +266,34 @@ export class Journal<H> {
     renameSync(tmp, file)
     const dfd = openSync(this.dir, 'r')
     try { fsyncSync(dfd) } finally { closeSync(dfd) }
+    return moved
+  }
+
+  /** Reads a record's header back from where `appendRecord` or the replay said its frame is. */
+  readHeader (loc: FrameLocation): H {
+    const fd = this.readFd(loc.segment)
+    const prefix = Buffer.allocUnsafe(PREFIX)
+    if (readSync(fd, prefix, 0, PREFIX, loc.offset) !== PREFIX) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `short read from journal segment ${loc.segment}`)
+    const hlen = prefix.readUInt32BE(8)
+    const header = Buffer.allocUnsafe(hlen)
+    if (readSync(fd, header, 0, hlen, loc.offset + PREFIX) !== hlen) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `short read from journal segment ${loc.segment}`)
+    return JSON.parse(header.toString('utf8')) as H
+  }
+
+  private readFd (segment: number): number {
+    let fd = this.readFds.get(segment)
+    if (fd === undefined) {
+      const file = join(this.dir, segmentName(segment))
+      if (!existsSync(file)) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `journal segment ${file} is missing`)
+      fd = openSync(file, 'r')
+      this.readFds.set(segment, fd)
+    }
+    return fd
   }
 
   /** Reads a payload back. */
   read (loc: PayloadLocation): Buffer {
-    let fd = this.readFds.get(loc.segment)
-    if (fd === undefined) {
-      const file = join(this.dir, segmentName(loc.segment))
-      if (!existsSync(file)) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `journal segment ${file} is missing`)
-      fd = openSync(file, 'r')
-      this.readFds.set(loc.segment, fd)
-    }
+    const fd = this.readFd(loc.segment)
     const buf = Buffer.allocUnsafe(loc.length)
     const n = readSync(fd, buf, 0, loc.length, loc.offset)
     if (n !== loc.length) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `short read from journal segment ${loc.segment}`)

@@ -6,6 +6,7 @@ import { GENESIS, leafHash, toHex } from './hash.js'
 import { MerkleTree } from './merkle.js'
 import { decodeRecord } from './record.js'
 import { forEachLine } from './lines.js'
+import { Float64List, Uint32List } from './typed-list.js'
 import { peekCheckpoint, type CheckpointBody, type CheckpointLine } from './checkpoint.js'
 import { CHECKPOINTS_FILE, RECORDS_FILE } from './files.js'
 
@@ -37,12 +38,14 @@ export interface StoredCheckpoint extends CheckpointLine {
 export class TrailIndex {
   readonly tree = new MerkleTree()
   readonly checkpoints: StoredCheckpoint[] = []
-  private readonly offsets: number[] = []
-  private readonly lengths: number[] = []
-  private readonly times: string[] = []
+  private readonly offsets = new Float64List()
+  private readonly lengths = new Uint32List()
+  /** Each record's time, ms since the epoch (records are in time order). */
+  private readonly times = new Float64List()
   private readonly byMessage = new Map<string, number[]>()
-  private readonly byParticipant = new Map<string, number[]>()
-  private readonly byType = new Map<string, number[]>()
+  /** Few keys with long lists: kept as typed lists. */
+  private readonly byParticipant = new Map<string, Uint32List>()
+  private readonly byType = new Map<string, Uint32List>()
   /** The last record of each type, for "did the configuration change since" questions. */
   readonly lastOfType = new Map<string, TrailRecord>()
   head: Buffer = GENESIS
@@ -96,20 +99,24 @@ export class TrailIndex {
     this.head = leaf
     this.offsets.push(offset)
     this.lengths.push(length)
-    this.times.push(r.at)
+    this.times.push(Date.parse(r.at))
     this.lastAt = r.at
     this.lastOfType.set(r.type, r)
-    if (r.messageId !== undefined) push(this.byMessage, r.messageId, i)
-    for (const p of participantsOf(r)) push(this.byParticipant, p, i)
-    if (r.documentType !== undefined) push(this.byType, r.documentType, i)
+    if (r.messageId !== undefined) {
+      const l = this.byMessage.get(r.messageId)
+      if (l === undefined) this.byMessage.set(r.messageId, [i])
+      else l.push(i)
+    }
+    for (const p of participantsOf(r)) pushTyped(this.byParticipant, p, i)
+    if (r.documentType !== undefined) pushTyped(this.byType, r.documentType, i)
   }
 
   /** The bytes of record `i` as written. */
   line (i: number): Buffer {
     if (!(i >= 0 && i < this.size)) throw new HubError('EGIF_ERR_NOT_FOUND', `trail ${this.log} has no record ${i}`)
     this.fd ??= openSync(join(this.dir, RECORDS_FILE), 'r')
-    const buf = Buffer.allocUnsafe(this.lengths[i])
-    readSync(this.fd, buf, 0, buf.length, this.offsets[i])
+    const buf = Buffer.allocUnsafe(this.lengths.at(i))
+    readSync(this.fd, buf, 0, buf.length, this.offsets.at(i))
     return buf
   }
 
@@ -122,19 +129,12 @@ export class TrailIndex {
     const limit = Math.min(1000, Math.max(1, q.limit ?? 100))
     const lists = [
       q.messageId !== undefined ? this.byMessage.get(q.messageId) ?? [] : undefined,
-      q.participant !== undefined ? this.byParticipant.get(q.participant) ?? [] : undefined,
-      q.documentType !== undefined ? this.byType.get(q.documentType) ?? [] : undefined
-    ].filter((l): l is number[] => l !== undefined)
+      q.participant !== undefined ? this.byParticipant.get(q.participant)?.view() ?? [] : undefined,
+      q.documentType !== undefined ? this.byType.get(q.documentType)?.view() ?? [] : undefined
+    ].filter((l): l is number[] | Uint32Array => l !== undefined)
     const lo = Math.max(q.from !== undefined ? this.firstAtOrAfter(q.from) : 0, q.after !== undefined ? q.after + 1 : 0)
     const hi = Math.min(upTo, q.to !== undefined ? this.firstAfter(q.to) : upTo)
-    let candidates: Iterable<number>
-    if (lists.length > 0) {
-      lists.sort((a, b) => a.length - b.length)
-      const others = lists.slice(1).map((l) => new Set(l))
-      candidates = lists[0].filter((i) => i >= lo && i < hi && others.every((s) => s.has(i)))
-    } else {
-      candidates = range(lo, hi)
-    }
+    const candidates = lists.length > 0 ? inAll(lists, lo, hi) : range(lo, hi)
     const records: TrailRecord[] = []
     for (const i of candidates) {
       if (records.length === limit) return { records, next: records[records.length - 1].i }
@@ -145,20 +145,23 @@ export class TrailIndex {
 
   /** Index of the first record at or after `time` (records are in time order). */
   firstAtOrAfter (time: string): number {
-    return this.bisect((t) => t >= time)
+    const t = Date.parse(time)
+    return this.bisect((v) => v >= t)
   }
 
   /** Index of the first record after `time`. */
   firstAfter (time: string): number {
-    return this.bisect((t) => t > time)
+    const t = Date.parse(time)
+    return this.bisect((v) => v > t)
   }
 
-  private bisect (pred: (t: string) => boolean): number {
+  private bisect (pred: (t: number) => boolean): number {
+    const times = this.times.view()
     let lo = 0
-    let hi = this.times.length
+    let hi = times.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (pred(this.times[mid])) hi = mid
+      if (pred(times[mid])) hi = mid
       else lo = mid + 1
     }
     return lo
@@ -170,10 +173,31 @@ export class TrailIndex {
   }
 }
 
-function push (m: Map<string, number[]>, k: string, i: number): void {
-  const l = m.get(k)
-  if (l === undefined) m.set(k, [i])
-  else l.push(i)
+function pushTyped (m: Map<string, Uint32List>, k: string, i: number): void {
+  let l = m.get(k)
+  if (l === undefined) m.set(k, l = new Uint32List(16))
+  l.push(i)
+}
+
+/** Position of the first item ≥ v in an ascending list. */
+function lowerBound (l: ArrayLike<number>, v: number): number {
+  let lo = 0
+  let hi = l.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (l[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Record indexes in [lo, hi) found in every list (each ascending), walking the shortest. */
+function * inAll (lists: Array<ArrayLike<number>>, lo: number, hi: number): Generator<number> {
+  const [first, ...others] = [...lists].sort((a, b) => a.length - b.length)
+  for (let k = lowerBound(first, lo); k < first.length && first[k] < hi; k++) {
+    const i = first[k]
+    if (others.every((l) => { const p = lowerBound(l, i); return p < l.length && l[p] === i })) yield i
+  }
 }
 
 function * range (lo: number, hi: number): Generator<number> {
