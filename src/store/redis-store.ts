@@ -80,12 +80,30 @@ end
 return {f[1], f[2], f[3], new, attempts, delivered or false, events}
 `
 
+/**
+ * Expire bodies: of the messages given, drop the body of each that is settled and was received
+ * before ARGV[1], checked and removed in one step, so that a message replayed meanwhile (queued
+ * again) keeps its body. `receivedAt` is an ISO 8601 UTC time, so comparing the strings compares
+ * the times. KEYS: message hashes. Answers how many bodies it removed.
+ */
+const EXPIRE_BODIES = `
+local removed = 0
+for _, key in ipairs(KEYS) do
+  local f = redis.call('HMGET', key, 'meta', 'state')
+  if f[1] and (f[2] == 'delivered' or f[2] == 'acked' or f[2] == 'dead-lettered') and cjson.decode(f[1]).receivedAt < ARGV[1] then
+    removed = removed + redis.call('HDEL', key, 'body')
+  end
+end
+return removed
+`
+
 /** FIELDS as Redis answers them: null where a field is missing. */
 type Fields = Array<string | null>
 
 interface RedisStoreCommands {
   egifAccept: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
   egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
+  egifExpireBodies: (numberOfKeys: number, ...args: string[]) => Promise<number>
 }
 
 export interface RedisStoreOptions {
@@ -143,6 +161,7 @@ export class RedisStore implements MessageStore {
     this.p = opts.prefix ?? 'egif'
     redis.defineCommand('egifAccept', { numberOfKeys: 4, lua: ACCEPT })
     redis.defineCommand('egifAddEvent', { numberOfKeys: 5, lua: ADD_EVENT })
+    redis.defineCommand('egifExpireBodies', { lua: EXPIRE_BODIES })
     this.redis = redis as Redis & RedisStoreCommands
   }
 
@@ -300,12 +319,7 @@ export class RedisStore implements MessageStore {
       do {
         const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.p}:m:*`, 'COUNT', 500)
         cursor = next
-        for (const key of keys) {
-          const [meta, state] = await this.redis.hmget(key, 'meta', 'state')
-          if (meta === null || state === null || !['delivered', 'acked', 'dead-lettered'].includes(state)) continue
-          if (Date.parse((JSON.parse(meta) as MessageMeta).receivedAt) >= before.getTime()) continue
-          removed += await this.redis.hdel(key, 'body')
-        }
+        if (keys.length > 0) removed += await this.redis.egifExpireBodies(keys.length, ...keys, before.toISOString())
       } while (cursor !== '0')
     } catch (err) {
       throw unavailable(err)
