@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync, renameSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
+import { DurableFile } from './durable-file.js'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { HubError } from '../errors.js'
@@ -8,7 +9,7 @@ import { HubError } from '../errors.js'
  * An append-only, checksummed, group-committed log in a folder of segment files.
  *
  * Frame: u32 total length (of what follows the 8-byte prefix) · u32 CRC-32 of it · u32 length of
- * the JSON header · JSON header · payload bytes. A frame is acknowledged only after `fdatasync`,
+ * the JSON header · JSON header · payload bytes. A frame is acknowledged only once it is on disk,
  * and every append waiting at that moment shares one sync (group commit), so a burst of N messages
  * costs one disk flush rather than N. After a crash, the last segment is read up to its last whole,
  * checksummed frame and cut there: a torn write is dropped, never half-read.
@@ -73,7 +74,7 @@ function segmentName (n: number): string {
 }
 
 export class Journal<H> {
-  private fh: FileHandle | null = null
+  private fh: DurableFile | null = null
   private segment = 0
   private size = 0
   private queue: Pending[] = []
@@ -109,7 +110,7 @@ export class Journal<H> {
       j.segment = 1
       j.size = 0
     }
-    j.fh = await open(join(dir, segmentName(j.segment)), 'a')
+    j.fh = await DurableFile.open(join(dir, segmentName(j.segment)), j.sync)
     return j
   }
 
@@ -184,12 +185,7 @@ export class Journal<H> {
         const buf = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame))
         const start = this.size
         try {
-          let written = 0
-          while (written < buf.length) {
-            const { bytesWritten } = await fh.write(buf, written, buf.length - written)
-            written += bytesWritten
-          }
-          if (this.sync) await fh.datasync()
+          await fh.append(buf)
         } catch (err) {
           // Cut back to the last acknowledged byte so a later append does not follow a torn frame.
           try {
@@ -220,7 +216,7 @@ export class Journal<H> {
     await this.fh?.close()
     this.segment += 1
     this.size = 0
-    this.fh = await open(join(this.dir, segmentName(this.segment)), 'a')
+    this.fh = await DurableFile.open(join(this.dir, segmentName(this.segment)), this.sync)
     // The new file's directory entry must survive a crash too.
     const dfd = openSync(this.dir, 'r')
     try { fsyncSync(dfd) } finally { closeSync(dfd) }

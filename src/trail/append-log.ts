@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { DurableFile } from '../store/durable-file.js'
 import { dirname } from 'node:path'
 import { HubError } from '../errors.js'
 
@@ -16,12 +16,12 @@ interface Pending {
 
 /**
  * A file of newline-terminated lines, appended with group commit: lines that arrive while a write
- * is in progress wait for the next one, and each write is one `write` plus one `fdatasync` for the
+ * is in progress wait for the next one, and each batch is one durable write (`DurableFile`) for the
  * whole batch (the pattern of `src/store/journal.ts`). A line is acknowledged only once synced.
  * Lines are queued in call order, so their order on disk is the order of the calls.
  */
 export class AppendLog {
-  private fh: FileHandle | null = null
+  private fh: DurableFile | null = null
   private queue: Pending[] = []
   private flushing = false
   private broken: Error | null = null
@@ -48,7 +48,7 @@ export class AppendLog {
     }
     truncateSync(file, goodEnd)
     log.size = goodEnd
-    log.fh = await open(file, 'a')
+    log.fh = await DurableFile.open(file, log.sync)
     return log
   }
 
@@ -76,12 +76,7 @@ export class AppendLog {
       try {
         const fh = this.fh
         if (fh === null) throw new Error('closed')
-        let written = 0
-        while (written < buf.length) {
-          const { bytesWritten } = await fh.write(buf, written, buf.length - written)
-          written += bytesWritten
-        }
-        if (this.sync) await fh.datasync()
+        await fh.append(buf)
         this.size += buf.length
         for (const p of batch) p.resolve()
       } catch (err) {
