@@ -1,34 +1,35 @@
 import type { XmlDocument } from 'libxml2-wasm'
 import * as raw from 'libxml2-wasm/lib/libxml2.mjs'
 import type { C14nMethod } from './algorithms.js'
-import { documentPointer, type NodePtr } from './native.js'
+import { documentPointer, firstChild, nextSibling, parentNode, relinkFirstChild, relinkNextSibling, rootElement, type NodePtr } from './native.js'
 
 /**
- * Canonicalization of a document node-set with libxml2's `xmlC14NExecute`, for the two node-sets an
- * XML signature needs: the whole document minus one subtree (a same-document reference with the
- * enveloped-signature transform), the root minus one subtree (`#id` of the root, enveloped) and one
- * subtree alone (SignedInfo, SignedProperties).
+ * Canonicalization with libxml2's `xmlC14NExecute`, for the node-sets an XML signature needs: the
+ * whole document (`URI=""`) or the root element (`#id`), each without the enveloped Signature, and
+ * one subtree (SignedInfo, SignedProperties).
  *
- * libxml2 asks a visibility callback about every node it meets, parents before children; the
- * callback here compares pointers and remembers only the nodes that switch visibility, so it
- * allocates next to nothing per node.
+ * libxml2 walks the tree from the document's first child along `children` and `next` links and,
+ * when it is given a visibility callback, asks it about every node, namespace and attribute it
+ * meets, even inside subtrees that are left out. Rather than answer for a whole document from JS,
+ * the walk is limited to the node-set: for the duration of the call the links that lead into what
+ * is left out are bent around it, and restored before anything else can see the tree (libxml2 is
+ * synchronous and runs on this thread). Parent links are never touched, so the namespace
+ * declarations and `xml:` attributes in scope are found exactly as before.
+ *
+ * - Document or root without the Signature: the link to the Signature skips it (and, for the
+ *   root alone, the document's first child is the root and nothing follows it). Every node libxml2
+ *   then meets is in the node-set, so no callback is needed: it canonicalizes what it walks.
+ * - A subtree: the document's first child is the subtree and nothing follows it. The callback stays
+ *   (C14N 1.0 and 1.1 treat the apex of a subset specially, inheriting `xml:` attributes from
+ *   ancestors that are not in it) but is asked only about the subtree's own nodes.
+ *
+ * `test/crypto/xmldsig-c14n.test.ts` compares every case with libxml2-wasm's public
+ * canonicalization of the same node-set, which asks the callback about every node.
  */
 
 /** Receives canonical octets as libxml2 produces them; the chunk is only valid during the call. */
 export interface OctetSink {
   update: (chunk: Uint8Array) => unknown
-}
-
-interface Selection {
-  /** The subtree to canonicalize; 0: the whole document. */
-  include: NodePtr
-  /** A subtree left out (the enveloped Signature); 0: none. */
-  exclude: NodePtr
-  /**
-   * Nodes whose visibility differs from the default (visible for a whole document, invisible for
-   * a subtree), so their descendants inherit it; libxml2 always asks about parents first.
-   */
-  marked: Map<number, number>
 }
 
 /** Runtime exports of libxml2-wasm's internal module that its typings leave out. */
@@ -37,72 +38,106 @@ const internals = raw as unknown as {
   xmlOutputBufferCreateIO: (handler: { write: (buf: Uint8Array) => number, close: () => boolean }) => number
   allocCStringArray: (strings: string[]) => number
 }
-const addFunction = internals.addFunction
 
 /*
  * A wasm function-table entry is never released, so the callback is registered once per process
- * (as libxml2-wasm does for its own callbacks); the selections it consults are passed by index.
+ * (as libxml2-wasm does for its own callbacks). It answers for one subtree at a time: libxml2 asks
+ * about parents before children, so a node is visible when it is the subtree's apex or its parent
+ * (the owning element, for attributes and namespaces) was visible.
  */
-const selections: Array<Selection | undefined> = []
+let apex: NodePtr = 0
+const visible = new Set<number>()
 let visibleCallback = 0
 
 function callbackPointer (): number {
   if (visibleCallback === 0) {
-    visibleCallback = addFunction((index: number, node: number, parent: number): number => {
-      const sel = selections[index]!
-      const fallback = sel.include === 0 ? 1 : 0
-      let visible: number
-      if (node === sel.exclude) visible = 0
-      else if (node === sel.include) visible = 1
-      else visible = (parent !== 0 ? sel.marked.get(parent) : undefined) ?? fallback
-      if (visible !== fallback) sel.marked.set(node, visible)
-      return visible
+    visibleCallback = internals.addFunction((_user: number, node: number, parent: number): number => {
+      if (node === apex || (parent !== 0 && visible.has(parent))) {
+        visible.add(node)
+        return 1
+      }
+      return 0
     }, 'iiii')
   }
   return visibleCallback
 }
 
-function run (doc: XmlDocument, sel: Selection, method: C14nMethod, sink: OctetSink, prefixes: readonly string[] | undefined): void {
-  const cb = callbackPointer()
-  let index = selections.indexOf(undefined)
-  if (index <= 0) index = Math.max(1, selections.length) // index 0 would read as "no user data"
-  selections[index] = sel
+function execute (docPtr: number, callback: number, method: C14nMethod, sink: OctetSink, prefixes: readonly string[] | undefined): void {
   const out = internals.xmlOutputBufferCreateIO({
     write: (buf: Uint8Array) => { sink.update(buf); return buf.byteLength },
     close: () => true
   })
   let prefixPtr = 0
   try {
-    if (prefixes !== undefined && prefixes.length > 0) prefixPtr = prefixArray(prefixes)
-    const rc = raw.xmlC14NExecute(documentPointer(doc), cb, index, method.mode, prefixPtr, method.withComments ? 1 : 0, out)
+    if (prefixes !== undefined && prefixes.length > 0) prefixPtr = internals.allocCStringArray([...prefixes])
+    const rc = raw.xmlC14NExecute(docPtr, callback, callback === 0 ? 0 : 1, method.mode, prefixPtr, method.withComments ? 1 : 0, out)
     if (rc < 0) throw new Error('libxml2 could not canonicalize the document')
   } finally {
     raw.xmlOutputBufferClose(out)
-    selections[index] = undefined
     if (prefixPtr !== 0) raw.free(prefixPtr)
   }
 }
 
-function prefixArray (prefixes: readonly string[]): number {
-  return internals.allocCStringArray([...prefixes])
+/** The node whose `next` link leads to `node`, or 0 when `node` is its parent's first child. */
+function previousSibling (node: NodePtr): NodePtr {
+  let prev = 0
+  for (let c = firstChild(parentNode(node)); c !== node; c = nextSibling(c)) {
+    if (c === 0) throw new Error('a node is not among its parent\'s children')
+    prev = c
+  }
+  return prev
 }
 
 /**
- * Canonicalizes the subtree at `include` (0: the whole document, with its prolog and epilog) without
- * the subtree at `exclude` (0: nothing left out).
+ * Canonicalizes the whole document (`scope` 'document': with its prolog and epilog, as `URI=""`
+ * selects it) or the root element alone (`scope` 'root', as `#id` of the root does), leaving out
+ * the subtree at `without` (0: nothing), which must be a child of the root.
  */
-export function canonicalize (doc: XmlDocument, include: NodePtr, exclude: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
-  run(doc, { include, exclude, marked: new Map() }, method, sink, prefixes)
+export function canonicalizeDocument (doc: XmlDocument, scope: 'document' | 'root', without: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
+  const docPtr = documentPointer(doc)
+  const root = rootElement(docPtr)
+  if (without !== 0 && parentNode(without) !== root) throw new Error('only a child of the root element can be left out')
+  const prev = without === 0 ? 0 : previousSibling(without)
+  let savedFirst = 0
+  let savedNext = 0
+  if (scope === 'root') {
+    savedFirst = relinkFirstChild(docPtr, root)
+    savedNext = relinkNextSibling(root, 0)
+  }
+  if (without !== 0) {
+    if (prev === 0) relinkFirstChild(root, nextSibling(without))
+    else relinkNextSibling(prev, nextSibling(without))
+  }
+  try {
+    execute(docPtr, 0, method, sink, prefixes)
+  } finally {
+    if (without !== 0) {
+      if (prev === 0) relinkFirstChild(root, without)
+      else relinkNextSibling(prev, without)
+    }
+    if (scope === 'root') {
+      relinkNextSibling(root, savedNext)
+      relinkFirstChild(docPtr, savedFirst)
+    }
+  }
 }
 
-/** Canonicalizes the document without the subtree at `excluded` (0: nothing excluded). */
-export function canonicalizeDocumentExcept (doc: XmlDocument, excluded: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
-  canonicalize(doc, 0, excluded, method, sink, prefixes)
-}
-
-/** Canonicalizes the subtree at `root` (with the namespace context its ancestors give it). */
-export function canonicalizeSubtree (doc: XmlDocument, root: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
-  canonicalize(doc, root, 0, method, sink, prefixes)
+/** Canonicalizes the subtree at `el` as a document subset (with the namespace context its ancestors give it). */
+export function canonicalizeSubtree (doc: XmlDocument, el: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
+  const docPtr = documentPointer(doc)
+  const callback = callbackPointer()
+  if (apex !== 0) throw new Error('canonicalizeSubtree is not reentrant')
+  const savedFirst = relinkFirstChild(docPtr, el)
+  const savedNext = relinkNextSibling(el, 0)
+  apex = el
+  try {
+    execute(docPtr, callback, method, sink, prefixes)
+  } finally {
+    apex = 0
+    visible.clear()
+    relinkNextSibling(el, savedNext)
+    relinkFirstChild(docPtr, savedFirst)
+  }
 }
 
 /** Collects canonical octets into one Buffer. */

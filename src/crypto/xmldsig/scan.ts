@@ -1,8 +1,8 @@
 import { HubError } from '../../errors.js'
 import { DSIG_NS } from './algorithms.js'
 import {
-  COMMENT, ELEMENT, PI, attributeValue, firstAttribute, firstChild, localName, namespaceUri, nextSibling, nodeType,
-  parentNode, textContent, type NodePtr
+  CDATA, COMMENT, ELEMENT, PI, TEXT, attributeValue, firstAttribute, firstChild, isBlankText, localName, localNameIs,
+  namespaceIs, nextSibling, nodeType, parentNode, type NodePtr
 } from './native.js'
 
 /** What one pass over the whole document finds that the signature profile cares about. */
@@ -13,20 +13,17 @@ export interface DocumentScan {
   ids: Map<string, NodePtr>
 }
 
-const TEXT = 3
-const CDATA = 4
-
 /** True when a non-blank text node shares the parent with `n`, i.e. `n` sits inside a value. */
 function splitsText (n: NodePtr): boolean {
   for (let c = firstChild(parentNode(n)); c !== 0; c = nextSibling(c)) {
     const t = nodeType(c)
-    if ((t === TEXT || t === CDATA) && textContent(c).trim() !== '') return true
+    if ((t === TEXT || t === CDATA) && !isBlankText(c)) return true
   }
   return false
 }
 
-function isIdName (name: string): boolean {
-  return name === 'Id' || name === 'ID' || name === 'id'
+function isIdName (attr: NodePtr): boolean {
+  return localNameIs(attr, 'Id') || localNameIs(attr, 'ID') || localNameIs(attr, 'id')
 }
 
 /**
@@ -42,13 +39,13 @@ export function scanDocument (docPtr: number): DocumentScan {
   while (n !== 0) {
     const t = nodeType(n)
     if (t === ELEMENT) {
-      const name = localName(n)
-      if ((name === 'Signature' || name === 'SignedInfo') && namespaceUri(n) === DSIG_NS) {
-        if (name === 'Signature') scan.signatures.push(n)
-        else scan.signedInfos++
+      if (localNameIs(n, 'Signature')) {
+        if (namespaceIs(n, DSIG_NS)) scan.signatures.push(n)
+      } else if (localNameIs(n, 'SignedInfo')) {
+        if (namespaceIs(n, DSIG_NS)) scan.signedInfos++
       }
       for (let a = firstAttribute(n); a !== 0; a = nextSibling(a)) {
-        if (!isIdName(localName(a))) continue
+        if (!isIdName(a)) continue
         const value = attributeValue(a)
         if (scan.ids.has(value)) throw new HubError('EGIF_ERR_SIGNATURE_DUPLICATE_ID', `two elements carry the Id "${value}"`)
         scan.ids.set(value, n)

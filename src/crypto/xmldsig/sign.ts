@@ -4,7 +4,7 @@ import {
   C14N_METHODS, C14N_URI, DIGEST_URI, DSIG_NS, ENVELOPED, SIGNED_PROPERTIES_TYPE, XADES_NS, signatureMethodUri,
   type C14nMethod, type DigestName
 } from './algorithms.js'
-import { OctetCollector, canonicalize, canonicalizeSubtree } from './c14n.js'
+import { OctetCollector, canonicalizeDocument, canonicalizeSubtree } from './c14n.js'
 import { ELEMENT, attribute, documentPointer, firstChild, nextSibling, nodeType, rootElement, type NodePtr } from './native.js'
 import { scanDocument } from './scan.js'
 
@@ -50,7 +50,7 @@ export function signXml (bytes: Uint8Array, opts: SignXmlOptions): Buffer {
     rootInfo = { qname: root.prefix === '' ? root.name : `${root.prefix}:${root.name}`, id: rootId(rootPtr) }
     // Nothing to exclude yet: the document without the signature is what the enveloped transform will see
     const hash = createHash(digest)
-    canonicalize(original, opts.reference === 'id' ? rootPtr : 0, 0, { mode: c14n.mode, withComments: false }, hash)
+    canonicalizeDocument(original, opts.reference === 'id' ? 'root' : 'document', 0, { mode: c14n.mode, withComments: false }, hash)
     docDigest = hash.digest('base64')
   } finally {
     original.dispose()

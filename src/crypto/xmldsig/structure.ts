@@ -4,7 +4,7 @@ import {
   type C14nMethod, type DigestName, type SignatureAlgorithm
 } from './algorithms.js'
 import {
-  COMMENT, PI, TEXT, attribute, childElements, firstChild, isElement, localName, namespaceUri,
+  COMMENT, PI, TEXT, attribute, childElements, firstChild, isBlankText, isElement, localName, localNameIs, namespaceIs,
   nextSibling, nodeType, textContent, type NodePtr
 } from './native.js'
 
@@ -56,7 +56,7 @@ function malformed (detail: string): HubError {
 function structuralChildren (el: NodePtr, strict: boolean): NodePtr[] {
   return childElements(el, (child, type) => {
     if (type === TEXT) {
-      if (textContent(child).trim() !== '') throw malformed(`text inside ${localName(el)}`)
+      if (!isBlankText(child)) throw malformed(`text inside ${localName(el)}`)
     } else if (type === COMMENT || type === PI) {
       if (strict) throw new HubError('EGIF_ERR_SIGNATURE_HIDDEN_MARKUP', `comment or processing instruction inside ${localName(el)}`)
     } else {
@@ -105,7 +105,7 @@ function canonicalization (el: NodePtr, uri: string, code: 'EGIF_ERR_SIGNATURE_A
   if (method === undefined) throw new HubError(code, `canonicalization ${uri} is not allowed`)
   const out: Canonicalization = { uri, ...method }
   for (const child of structuralChildren(el, true)) {
-    if (uri.startsWith(EXC_C14N_NS) && localName(child) === 'InclusiveNamespaces' && namespaceUri(child) === EXC_C14N_NS && out.prefixes === undefined) {
+    if (uri.startsWith(EXC_C14N_NS) && localNameIs(child, 'InclusiveNamespaces') && namespaceIs(child, EXC_C14N_NS) && out.prefixes === undefined) {
       const list = attribute(child, 'PrefixList') ?? ''
       out.prefixes = list.split(/\s+/).filter((p) => p !== '').map((p) => p === '#default' ? '' : p)
     } else {
@@ -164,16 +164,15 @@ function parseReference (el: NodePtr): ParsedReference {
 
 function parseKeyInfo (el: NodePtr, sig: ParsedSignature): void {
   for (const child of structuralChildren(el, false)) {
-    if (namespaceUri(child) !== DSIG_NS) continue
-    const name = localName(child)
-    if (name === 'X509Data') {
+    if (!namespaceIs(child, DSIG_NS)) continue
+    if (localNameIs(child, 'X509Data')) {
       for (const item of structuralChildren(child, false)) {
         if (isElement(item, DSIG_NS, 'X509Certificate')) sig.certificates.push(valueText(item).replace(/\s+/g, ''))
       }
-    } else if (name === 'KeyValue') {
+    } else if (localNameIs(child, 'KeyValue')) {
       if (sig.keyValue !== 0) throw malformed('KeyInfo has two KeyValue elements')
       sig.keyValue = child
-    } else if (name === 'RetrievalMethod') {
+    } else if (localNameIs(child, 'RetrievalMethod')) {
       throw new HubError('EGIF_ERR_SIGNATURE_KEY_IN_DOCUMENT', 'RetrievalMethod would fetch a key from elsewhere; the hub uses registered certificates only')
     }
   }

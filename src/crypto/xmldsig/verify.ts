@@ -3,7 +3,7 @@ import type { XmlDocument } from 'libxml2-wasm'
 import { HubError } from '../../errors.js'
 import type { ParticipantTrust } from '../trust.js'
 import { SIGNED_PROPERTIES_TYPE } from './algorithms.js'
-import { OctetCollector, canonicalize, canonicalizeSubtree } from './c14n.js'
+import { OctetCollector, canonicalizeDocument, canonicalizeSubtree } from './c14n.js'
 import { keyCacheFor, type KeyCache } from './key-cache.js'
 import { documentPointer, parentNode, rootElement, type NodePtr } from './native.js'
 import { scanDocument } from './scan.js'
@@ -67,7 +67,7 @@ export function verifyXmlSignature (doc: XmlDocument, opts: VerifyXmlSignatureOp
 
   const candidates = candidateKeys(sig, opts.trust, opts.at, keyCacheFor(opts.trust, opts.keys))
   const used = checkSignatureValue(doc, sig, candidates)
-  checkDigest(docRef, digestOfDocument(doc, docRef, root, sigEl))
+  checkDigest(docRef, digestOfDocument(doc, docRef, sigEl))
   if (props !== null) {
     checkDigest(props.reference, digestOfSubtree(doc, props.reference, props.signedProperties))
     checkSigningCertificate(props, used.cert)
@@ -92,10 +92,10 @@ function documentReference (sig: ParsedSignature, root: NodePtr, ids: Map<string
   return ref
 }
 
-function digestOfDocument (doc: XmlDocument, ref: ParsedReference, root: NodePtr, sigEl: NodePtr): Buffer {
+function digestOfDocument (doc: XmlDocument, ref: ParsedReference, sigEl: NodePtr): Buffer {
   // URI="" is the whole document with its prolog (PIs such as xml-model); #id is the root alone
   const hash = createHash(ref.digest)
-  canonicalize(doc, ref.uri === '' ? 0 : root, ref.enveloped ? sigEl : 0, ref.c14n, hash, ref.c14n.prefixes)
+  canonicalizeDocument(doc, ref.uri === '' ? 'document' : 'root', ref.enveloped ? sigEl : 0, ref.c14n, hash, ref.c14n.prefixes)
   return hash.digest()
 }
 
