@@ -79,45 +79,53 @@ class Pack {
     header.write(digestHex, 12, 32, 'hex')
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ header, body, resolve, reject })
-      this.flushing ??= this.flush()
+      this.kick()
+    })
+  }
+
+  /** Starts writing the queue unless a write is running (the frames that arrive during it go next). */
+  private kick (): void {
+    if (this.flushing !== undefined) return
+    this.flushing = this.flush().catch((err: unknown) => {
+      this.broken = true
+      for (const f of this.queue.splice(0)) f.reject(err)
+    }).finally(() => {
+      this.flushing = undefined
+      if (this.queue.length > 0) this.kick()
     })
   }
 
   /** Writes the queue, batch after batch: the bodies that arrive during one write go in the next. */
   private async flush (): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        let frames = 0
-        let bytes = 0
-        while (frames < this.queue.length && frames < BATCH_FRAMES && (frames === 0 || bytes + HEADER + this.queue[frames].body.length <= BATCH_BYTES)) {
-          bytes += HEADER + this.queue[frames].body.length
-          frames++
-        }
-        const batch = this.queue.splice(0, frames)
-        if (!this.broken && Date.now() - this.checkedAt >= LINK_CHECK_MS) {
-          this.checkedAt = Date.now()
-          // Removed from its folder (by hand): what is written to it now would be lost.
-          if ((await this.fh.stat().catch(() => ({ nlink: 0 }))).nlink === 0) this.broken = true
-        }
-        if (this.broken) {
-          for (const f of batch) f.reject(new PackClosed(`pack ${this.path} is closed`))
-          continue
-        }
-        try {
-          const buffers = batch.flatMap((f) => [f.header, f.body])
-          const { bytesWritten } = await this.fh.writev(buffers, this.size)
-          if (bytesWritten !== bytes) throw new Error(`short write to ${this.path}: ${bytesWritten} of ${bytes} bytes`)
-        } catch (err) {
-          // A partial frame may be on disk now: nothing more goes after it, so it stays a torn tail.
-          this.broken = true
-          for (const f of batch) f.reject(err)
-          continue
-        }
-        this.size += bytes
-        for (const f of batch) f.resolve()
+    while (this.queue.length > 0) {
+      let frames = 0
+      let bytes = 0
+      while (frames < this.queue.length && frames < BATCH_FRAMES && (frames === 0 || bytes + HEADER + this.queue[frames].body.length <= BATCH_BYTES)) {
+        bytes += HEADER + this.queue[frames].body.length
+        frames++
       }
-    } finally {
-      this.flushing = undefined
+      const batch = this.queue.splice(0, frames)
+      if (!this.broken && Date.now() - this.checkedAt >= LINK_CHECK_MS) {
+        this.checkedAt = Date.now()
+        // Removed from its folder (by hand): what is written to it now would be lost.
+        if ((await this.fh.stat().catch(() => ({ nlink: 0 }))).nlink === 0) this.broken = true
+      }
+      if (this.broken) {
+        for (const f of batch) f.reject(new PackClosed(`pack ${this.path} is closed`))
+        continue
+      }
+      try {
+        const buffers = batch.flatMap((f) => [f.header, f.body])
+        const { bytesWritten } = await this.fh.writev(buffers, this.size)
+        if (bytesWritten !== bytes) throw new Error(`short write to ${this.path}: ${bytesWritten} of ${bytes} bytes`)
+      } catch (err) {
+        // A partial frame may be on disk now: nothing more goes after it, so it stays a torn tail.
+        this.broken = true
+        for (const f of batch) f.reject(err)
+        continue
+      }
+      this.size += bytes
+      for (const f of batch) f.resolve()
     }
   }
 

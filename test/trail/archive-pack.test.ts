@@ -192,3 +192,18 @@ t.test('bodies of several days: a pack per day, the older days\' packs closed', 
   for (const [i, day] of days.entries()) t.ok((await a.get(`${day}T00:00:00.000Z`, sha256(all[i])))?.equals(all[i]))
   t.equal(await a.sweep(), 4)
 })
+
+t.test('bodies put while close() runs are all written, to a new pack when the old one has ended', async (t) => {
+  const dir = tmpDir(t)
+  const a = archiveIn(t, dir)
+  const all = bodies(120)
+  await a.put(AT, sha256(all[0]), all[0])
+  const before = all.slice(1, 60).map(async (b) => { await a.put(AT, sha256(b), b) })
+  const closing = a.close()
+  const after = all.slice(60).map(async (b) => { await a.put(AT, sha256(b), b) })
+  await Promise.all([...before, closing, ...after])
+  await a.close()
+  for (const b of all) t.ok((await a.get(AT, sha256(b)))?.equals(b))
+  t.ok(packsOf(dir).length <= 2)
+  t.equal(await a.sweep(), 120, 'each body once')
+})
