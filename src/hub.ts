@@ -314,6 +314,7 @@ export class Hub {
     for (const a of adapters) await a.close?.()
     await this.store.close()
     this.archive.stop()
+    await this.archive.close()
     await this.trail.append({ type: 'stopped' }).catch(() => {})
     await this.trail.close()
     this.types.close()

@@ -1,16 +1,19 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import { HubError } from '../errors.js'
 import type { Adapter } from './types.js'
-import httpPush from '../../adapters/http-push/index.js'
+import { createHttpPushAdapter } from '../../adapters/http-push/index.js'
 import mailbox from '../../adapters/mailbox/index.js'
 import restJson from '../../adapters/rest-json/index.js'
 import fileDrop from '../../adapters/file-drop/index.js'
 import soapEcms from '../../adapters/soap-ecms/index.js'
 import { createSqlTableAdapter } from '../../adapters/sql-table/index.js'
 
-/** The adapters shipped with the hub. sql-table holds connection pools, so each hub gets its own. */
+/**
+ * The adapters shipped with the hub. http-push and sql-table hold connections (kept-alive HTTP,
+ * database pools), so each hub gets its own, closed when that hub stops.
+ */
 export function builtinAdapters (): Array<Adapter<any>> {
-  return [httpPush, mailbox, restJson, fileDrop, soapEcms, createSqlTableAdapter()]
+  return [createHttpPushAdapter(), mailbox, restJson, fileDrop, soapEcms, createSqlTableAdapter()]
 }
 
 /** Installed adapters by name, each with its config schema compiled once. */

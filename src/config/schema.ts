@@ -111,7 +111,7 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'The archive of document bodies: <dataDir>/archive/<day>/<digest>. Expiry removes bodies, never trail records.',
+      description: 'The archive of document bodies: <dataDir>/archive/<day>/*.pack (docs/audit.md). Expiry removes bodies, never trail records.',
       properties: {
         retentionDays: { type: 'integer', minimum: 0, default: 0, description: 'Days a body is kept in the archive after receipt; 0 keeps bodies forever.' },
         sweepEveryMs: { type: 'integer', minimum: 1000, default: 3600000, description: 'How often expired bodies are removed.' }
