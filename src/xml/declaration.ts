@@ -14,6 +14,13 @@ function isSpace (c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 }
 
+/** The bytes [from, to) as a string; the caller has checked they are ASCII. */
+function ascii (b: Uint8Array, from: number, to: number): string {
+  let s = ''
+  for (let i = from; i < to; i++) s += String.fromCharCode(b[i])
+  return s
+}
+
 /**
  * Reads the XML declaration at `p` (see {@link isXmlDeclaration}) and returns the offset after
  * `?>`. Refuses an `encoding` other than UTF-8: the hub stores and forwards the bytes unchanged,
@@ -29,7 +36,7 @@ export function readDeclaration (b: Uint8Array, p: number): number {
     if (b[q] === 0x3f && b[q + 1] === 0x3e) return q + 2
     const nameStart = q
     while (q < end && b[q] >= 0x61 && b[q] <= 0x7a) q++
-    const name = String.fromCharCode(...b.subarray(nameStart, q))
+    const name = ascii(b, nameStart, q)
     while (q < end && isSpace(b[q])) q++
     if (name === '' || b[q] !== 0x3d) throw new HubError('EGIF_ERR_XML_MALFORMED', 'the XML declaration is not well-formed')
     q++
@@ -43,7 +50,7 @@ export function readDeclaration (b: Uint8Array, p: number): number {
     }
     if (q >= end) throw new HubError('EGIF_ERR_XML_MALFORMED', 'the XML declaration is not well-formed')
     if (name === 'encoding') {
-      const enc = String.fromCharCode(...b.subarray(valueStart, q))
+      const enc = ascii(b, valueStart, q)
       const norm = enc.toLowerCase()
       if (norm !== 'utf-8' && norm !== 'utf8') {
         throw new HubError('EGIF_ERR_XML_ENCODING', `the XML declaration names the encoding "${enc}"; documents must be UTF-8`, { encoding: enc })

@@ -118,6 +118,22 @@ t.test('C0 control characters are refused, raw or as references', async (t) => {
   t.equal(scanXml(utf8('<a t="&#9;&#10;&#13;">\t\r\n&#x9;&#xA;&#xD;&#x7F;\u007f</a>')).elements, 1, 'tab, LF, CR and DEL are allowed')
 })
 
+t.test('long text is read four bytes a step: what ends or breaks it is found at every position', async (t) => {
+  // Text runs are skipped four bytes at a time while all four are plain; the byte that is not
+  // plain must be found wherever it falls in a step, and in the tail shorter than a step.
+  for (let at = 0; at < 9; at++) {
+    const text = (c: string): string => 'x'.repeat(at) + c + 'y'.repeat(11 - at)
+    refused(t, `<a>${text('\u0001')}</a>`, 'EGIF_ERR_XML_CONTROL_CHAR', `a control character after ${at} bytes of text`)
+    t.equal(scanXml(utf8(`<a>${text('<b/>')}</a>`)).elements, 2, `a start tag after ${at} bytes of text`)
+    t.equal(scanXml(utf8(`<a>${text('&amp;')}</a>`)).elements, 1, `a reference after ${at} bytes of text`)
+    refused(t, `<a>${text('&#1;')}</a>`, 'EGIF_ERR_XML_CONTROL_CHAR', `a control reference after ${at} bytes of text`)
+    refused(t, `<a>${'z'.repeat(at)}`, 'EGIF_ERR_XML_MALFORMED', `the document ending after ${at} bytes of text`)
+  }
+  refused(t, '<a>text</a\u0001>', 'EGIF_ERR_XML_CONTROL_CHAR', 'a control character in an end tag')
+  refused(t, '<a>text</a <b>', 'EGIF_ERR_XML_MALFORMED', 'an end tag cut short by "<"')
+  t.equal(scanXml(utf8('<a><b>t</b  ></a >')).elements, 2, 'white space before ">" in end tags')
+})
+
 t.test('only UTF-8', async (t) => {
   refused(t, '<?xml version="1.0" encoding="UTF-16"?><a/>', 'EGIF_ERR_XML_ENCODING', 'a UTF-16 declaration')
   refused(t, '<?xml version="1.0" encoding="ISO-8859-1"?><a/>', 'EGIF_ERR_XML_ENCODING', 'an ISO-8859-1 declaration')
