@@ -38,7 +38,7 @@ const TRICKY = `<?xml version="1.0" encoding="UTF-8"?>
     <ds:SignedInfo xml:lang="en"><ds:CanonicalizationMethod Algorithm="urn:x"/><!-- inside --><ds:Reference URI=""><ds:DigestValue>AAA=</ds:DigestValue></ds:Reference></ds:SignedInfo>
     <ds:Object><b:Props xmlns:b="urn:b3" Id="props"><Deep xml:space="default"><b:Leaf a:q="1">v</b:Leaf></Deep></b:Props></ds:Object>
   </ds:Signature>
-  <Tail><a:Inner xmlns:a="urn:a-other">re-bound prefix</a:Inner></Tail>
+  <Tail xml:base="http://example.org/dir/"><a:Inner xmlns:a="urn:a-other" xml:base="sub/">re-bound prefix<Leaf xml:id="leaf">x</Leaf></a:Inner></Tail>
 </a:Doc>
 <!-- after the root -->
 <?epilog pi?>
@@ -52,7 +52,9 @@ function placements (): Array<[string, string]> {
     ['in the middle', TRICKY],
     ['first child', without.replace(/(<a:Doc [^>]*>)/, `$1${sig}`)],
     ['last child', without.replace('</a:Doc>', `${sig}</a:Doc>`)],
-    ['only child, no prolog', `<a:Doc xmlns:a="urn:a" Id="doc-1">${sig.replace('xmlns:ds', 'xmlns:a2="urn:a" xmlns:ds')}</a:Doc>`]
+    ['only child, no prolog', `<a:Doc xmlns:a="urn:a" Id="doc-1">${sig.replace('xmlns:ds', 'xmlns:a2="urn:a" xmlns:ds')}</a:Doc>`],
+    // subtrees away from the xml: attributes are canonicalized without a callback
+    ['no xml: attributes on the root', TRICKY.replace(' xml:lang="th" xml:space="preserve"', '')]
   ]
 }
 

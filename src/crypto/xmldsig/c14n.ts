@@ -1,7 +1,10 @@
-import type { XmlDocument } from 'libxml2-wasm'
+import { XmlC14NMode, type XmlDocument } from 'libxml2-wasm'
 import * as raw from 'libxml2-wasm/lib/libxml2.mjs'
 import type { C14nMethod } from './algorithms.js'
-import { documentPointer, firstChild, nextSibling, parentNode, relinkFirstChild, relinkNextSibling, rootElement, type NodePtr } from './native.js'
+import {
+  ELEMENT, documentPointer, firstAttribute, firstChild, namespaceIs, nextSibling, nodeType, parentNode, relinkFirstChild,
+  relinkNextSibling, rootElement, type NodePtr
+} from './native.js'
 
 /**
  * Canonicalization with libxml2's `xmlC14NExecute`, for the node-sets an XML signature needs: the
@@ -19,9 +22,9 @@ import { documentPointer, firstChild, nextSibling, parentNode, relinkFirstChild,
  * - Document or root without the Signature: the link to the Signature skips it (and, for the
  *   root alone, the document's first child is the root and nothing follows it). Every node libxml2
  *   then meets is in the node-set, so no callback is needed: it canonicalizes what it walks.
- * - A subtree: the document's first child is the subtree and nothing follows it. The callback stays
- *   (C14N 1.0 and 1.1 treat the apex of a subset specially, inheriting `xml:` attributes from
- *   ancestors that are not in it) but is asked only about the subtree's own nodes.
+ * - A subtree: the document's first child is the subtree and nothing follows it. A callback is
+ *   needed only when C14N 1.0 or 1.1 would copy `xml:` attributes of ancestors onto the subtree's
+ *   apex, and is then asked about the subtree's own nodes only.
  *
  * `test/crypto/xmldsig-c14n.test.ts` compares every case with libxml2-wasm's public
  * canonicalization of the same node-set, which asks the callback about every node.
@@ -122,10 +125,27 @@ export function canonicalizeDocument (doc: XmlDocument, scope: 'document' | 'roo
   }
 }
 
-/** Canonicalizes the subtree at `el` as a document subset (with the namespace context its ancestors give it). */
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+
+/** True when an ancestor of `el` carries an attribute in the xml namespace (xml:lang, xml:space, xml:base…). */
+function ancestorsHaveXmlAttributes (el: NodePtr): boolean {
+  for (let a = parentNode(el); a !== 0 && nodeType(a) === ELEMENT; a = parentNode(a)) {
+    for (let attr = firstAttribute(a); attr !== 0; attr = nextSibling(attr)) if (namespaceIs(attr, XML_NS)) return true
+  }
+  return false
+}
+
+/**
+ * Canonicalizes the subtree at `el` as a document subset (with the namespace context its ancestors
+ * give it). The callback is only needed where the subset differs from a document rooted at `el`:
+ * C14N 1.0 and 1.1 copy the `xml:` attributes of ancestors outside the subset onto its apex, so
+ * when an ancestor has one, libxml2 must be told that the ancestors are not in the subset.
+ * Otherwise (and always for exclusive C14N, which copies nothing) what libxml2 walks is the subset.
+ */
 export function canonicalizeSubtree (doc: XmlDocument, el: NodePtr, method: C14nMethod, sink: OctetSink, prefixes?: readonly string[]): void {
   const docPtr = documentPointer(doc)
-  const callback = callbackPointer()
+  const needsCallback = method.mode !== XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 && ancestorsHaveXmlAttributes(el)
+  const callback = needsCallback ? callbackPointer() : 0
   if (apex !== 0) throw new Error('canonicalizeSubtree is not reentrant')
   const savedFirst = relinkFirstChild(docPtr, el)
   const savedNext = relinkNextSibling(el, 0)
