@@ -36,7 +36,10 @@ export interface ParsedSignature {
   method: SignatureAlgorithm
   references: ParsedReference[]
   signatureValue: Buffer
-  /** base64 bodies of every KeyInfo/X509Data/X509Certificate. */
+  /**
+   * The text of every KeyInfo/X509Data/X509Certificate as written: base64, white space included
+   * (base64 decoding skips it; the key cache looks certificates up by this text).
+   */
   certificates: string[]
   /** KeyInfo/KeyValue, when present. */
   keyValue: NodePtr
@@ -167,7 +170,7 @@ function parseKeyInfo (el: NodePtr, sig: ParsedSignature): void {
     if (!namespaceIs(child, DSIG_NS)) continue
     if (localNameIs(child, 'X509Data')) {
       for (const item of structuralChildren(child, false)) {
-        if (isElement(item, DSIG_NS, 'X509Certificate')) sig.certificates.push(valueText(item).replace(/\s+/g, ''))
+        if (isElement(item, DSIG_NS, 'X509Certificate')) sig.certificates.push(valueText(item))
       }
     } else if (localNameIs(child, 'KeyValue')) {
       if (sig.keyValue !== 0) throw malformed('KeyInfo has two KeyValue elements')
