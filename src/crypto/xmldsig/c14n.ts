@@ -65,11 +65,21 @@ function callbackPointer (): number {
   return visibleCallback
 }
 
+// One output handler for every call, passing the octets to the sink of the call running now.
+let currentSink: OctetSink | undefined
+const output = {
+  write (buf: Uint8Array): number {
+    currentSink!.update(buf)
+    return buf.byteLength
+  },
+  close (): boolean {
+    return true
+  }
+}
+
 function execute (docPtr: number, callback: number, method: C14nMethod, sink: OctetSink, prefixes: readonly string[] | undefined): void {
-  const out = internals.xmlOutputBufferCreateIO({
-    write: (buf: Uint8Array) => { sink.update(buf); return buf.byteLength },
-    close: () => true
-  })
+  currentSink = sink
+  const out = internals.xmlOutputBufferCreateIO(output)
   let prefixPtr = 0
   try {
     if (prefixes !== undefined && prefixes.length > 0) prefixPtr = internals.allocCStringArray([...prefixes])
@@ -77,6 +87,7 @@ function execute (docPtr: number, callback: number, method: C14nMethod, sink: Oc
     if (rc < 0) throw new Error('libxml2 could not canonicalize the document')
   } finally {
     raw.xmlOutputBufferClose(out)
+    currentSink = undefined
     if (prefixPtr !== 0) raw.free(prefixPtr)
   }
 }
