@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import Fastify from 'fastify'
@@ -29,7 +30,7 @@ import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from '
  * start, and split by thread: the event loop, the hub's document-check threads, the rest — libuv's
  * thread pool (file writes, fsync, signatures) and V8's own threads).
  */
-interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, dataDir?: string }
+interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, dataDir?: string, checkThreads?: number }
 const kind = process.argv[2]
 const spec = JSON.parse(process.argv[3] ?? '{}') as Spec
 let peakRss = process.memoryUsage.rss()
@@ -50,11 +51,16 @@ function threadsCpuMs (): { main: number, checks: number, other: number } {
   } catch { /* not Linux: no split */ }
   return out
 }
+/** How late the event loop ran timers: a stall (GC, a long synchronous call) shows as its max. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+loopDelay.enable()
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage()
+  const delay = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+  loopDelay.reset()
   const m = process.memoryUsage()
   const mb = (n: number): number => Math.round(n / 1048576)
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: threadsCpuMs(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: threadsCpuMs(), loopDelayMs: delay, memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 
@@ -143,7 +149,7 @@ if (kind === 'sink') {
 } else {
   const dataDir = spec.dataDir ?? mkdtempSync(join(tmpdir(), 'egif-bench-'))
   const cfg = resolveConfig({
-    hub: { id: 'BENCH-HUB', dataDir, logLevel: 'warn' },
+    hub: { id: 'BENCH-HUB', dataDir, logLevel: 'warn', ...(spec.checkThreads !== undefined ? { checkThreads: spec.checkThreads } : {}) },
     ...(spec.redisUrl !== undefined ? { cluster: { prefix: spec.prefix ?? 'egif-bench' } } : {}),
     documentTypes: { builtin: true, xsd: spec.scenario === 'b' ? [etaxTaxInvoiceType()] : [] },
     participants: [

@@ -21,7 +21,11 @@ export interface IntakeDeps {
   enqueue: (m: StoredMessage) => Promise<void>
   /** The audit trail: the receipt names the `accepted` record. */
   trail: Pick<Trail, 'begin' | 'append'>
-  /** Keeps the body in the archive (retention), once the message is stored. */
+  /**
+   * Keeps the body in the archive (retention), once the message is stored. Not awaited: the
+   * message store holds the durable copy, so the 202 does not wait for the archive, which reports
+   * its own failures.
+   */
   archive?: (receivedAt: string, digest: string, body: Uint8Array) => Promise<void>
 }
 
@@ -161,7 +165,7 @@ export class Intake {
     }
     if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
     await recorded
-    await deps.archive?.(meta.receivedAt, meta.digest, req.body)
+    deps.archive?.(meta.receivedAt, meta.digest, req.body).catch(() => { /* reported by the archive */ })
     await deps.enqueue(result.message)
     return { status: 202, receipt: result.message.receipt, message: result.message }
   }
