@@ -203,6 +203,8 @@ export class BodyArchive {
     const hex = hexOf(digest)
     const day = receivedAt.slice(0, 10)
     if (!DAY.test(day)) return undefined
+    // A body put a moment ago may still be on its way to the pack: wait for its write.
+    await this.recent.get(day + hex)?.catch(() => {})
     const want = Buffer.from(hex, 'hex')
     const dayDir = join(this.dir, day)
     let names: string[]
