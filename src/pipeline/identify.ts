@@ -18,7 +18,7 @@ function carriedVersion (s: CheckState, type: DocumentType): string | undefined 
   const loc = type.versionLocation
   if (loc === undefined) return undefined
   if (s.input.format === 'xml' && loc.xpath !== undefined && s.xml !== undefined) {
-    const v = s.xml.doc.eval(loc.xpath, loc.namespaces ?? {})
+    const v = type.versionXPath !== undefined ? s.xml.doc.eval(type.versionXPath) : s.xml.doc.eval(loc.xpath, loc.namespaces ?? {})
     const text = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : Array.isArray(v) && v.length > 0 ? v[0].content : ''
     return text.trim() === '' ? undefined : text.trim()
   }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import type { XmlDocument } from 'libxml2-wasm'
+import { XmlXPath, type XmlDocument } from 'libxml2-wasm'
 import { HubError } from '../errors.js'
 import { XsdSchema, type XsdIssue } from '../xml/xsd.js'
 import type { DocumentTypeManifest, SignatureForm, SignaturePolicy } from './manifest.js'
@@ -29,6 +29,8 @@ export interface DocumentType {
   namespace?: string
   rootElement?: string
   versionLocation?: DocumentTypeManifest['versionLocation']
+  /** `versionLocation.xpath` compiled once (XML types), not per document. */
+  versionXPath?: XmlXPath
   defaultVersion?: string
   versions: Map<string, CompiledVersion>
   signature: { policy: SignaturePolicy, forms: SignatureForm[] }
@@ -58,6 +60,7 @@ export class DocumentTypeRegistry {
   private readonly byRoot = new Map<string, DocumentType>()
   private readonly ajv: Ajv2020
   private readonly xsds: XsdSchema[] = []
+  private readonly xpaths: XmlXPath[] = []
 
   constructor () {
     this.ajv = new Ajv2020({ allErrors: true, strict: false })
@@ -129,6 +132,14 @@ export class DocumentTypeRegistry {
       signature: { policy: m.signature?.policy ?? 'none', forms: m.signature?.forms ?? DEFAULT_FORMS[m.format] },
       source: baseDir
     }
+    if (type.format === 'xml' && m.versionLocation?.xpath !== undefined) {
+      try {
+        type.versionXPath = XmlXPath.compile(m.versionLocation.xpath, m.versionLocation.namespaces ?? {})
+      } catch (err) {
+        throw new HubError('EGIF_ERR_SCHEMA_LOAD', `${where}: versionLocation.xpath does not compile (${(err as Error).message})`)
+      }
+      this.xpaths.push(type.versionXPath)
+    }
     if (type.format === 'xml') {
       const key = rootKey(type.namespace ?? '', type.rootElement ?? '')
       const other = this.byRoot.get(key)
@@ -187,6 +198,8 @@ export class DocumentTypeRegistry {
   close (): void {
     for (const x of this.xsds) x.dispose()
     this.xsds.length = 0
+    for (const x of this.xpaths) x.dispose()
+    this.xpaths.length = 0
   }
 }
 
