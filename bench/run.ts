@@ -23,7 +23,7 @@ const cpuProf = args.includes('--cpu-prof')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
-  : { warm: 1500, saturation: 6000, fixed: 4000, baseline: 3000 }
+  : { warm: 4000, saturation: 6000, fixed: 4000, baseline: 3000 }
 /**
  * Connections of the closed loop at saturation (`--connections=N`). Enough that the system under
  * test limits the rate, not the connections: a closed loop of C connections cannot exceed
@@ -31,6 +31,10 @@ const T = quick
  * commit), so 32 connections capped it well below what its CPU allows.
  */
 const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256)
+/** Scenario (d): hub processes on the one Redis (`--cluster-processes=N`, default 2). */
+const CLUSTER_PROCESSES = Number(args.find((a) => a.startsWith('--cluster-processes='))?.slice(20) ?? 2)
+/** Document-check threads per hub process (`--check-threads=N`; default the hub's own default). */
+const CHECK_THREADS = args.find((a) => a.startsWith('--check-threads='))?.slice(16)
 const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
 
@@ -144,21 +148,22 @@ async function saturate (label: string, urls: string[], make: ReturnType<typeof 
 
 async function scenario (id: Id): Promise<void> {
   const f = bodyOf(id)
-  const title = id === 'd' ? `${f.title}, cluster: 2 processes on Redis` : f.title
+  const title = id === 'd' ? `${f.title}, cluster: ${CLUSTER_PROCESSES} process${CLUSTER_PROCESSES === 1 ? '' : 'es'} on Redis` : f.title
   log(`(${id}) ${title}`)
   const sink = await startProcess('sink')
   const redis = id === 'd' ? await startRedis() : undefined
   const profArgs = (n: number): string[] => cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : []
-  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
+  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
   const hubs: BenchProcess[] = []
   try {
-    for (let n = 0; n < (id === 'd' ? 2 : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
+    for (let n = 0; n < (id === 'd' ? CLUSTER_PROCESSES : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
     const urls = hubs.map((h) => h.url)
     const make = requests(f, `${id}-${runTag}`)
     const redisCpu = (): number => redis !== undefined ? procStats(redis.proc.pid!).cpuMs : 0
     let next = 0
     let delivered = 0
-    // Warm-up: JIT, connections, the first segment files.
+    // Warm-up: JIT (the hub is compiled by V8 as it runs: the first thousands of messages cost far
+    // more CPU than later ones), connections, the first segment files.
     const warm = await runLoad({ urls, make, first: next, durationMs: T.warm, concurrency: CONCURRENCY })
     next = warm.next
     delivered += warm.ok
