@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { HubError } from '../errors.js'
 import type { HubKey } from './hub-key.js'
 import { publicJwk, type Jwk, type Jwks } from './jwk.js'
-import { signCompact, signCompactAsync, signDetached, verifyCompact, type SignDetachedOptions } from './jws.js'
+import { signCompact, signDetached, verifyCompact, type SignDetachedOptions } from './jws.js'
 import type { JwsHeader } from './jws-header.js'
 
 function toJwk (key: HubKey): Jwk {
@@ -48,11 +48,6 @@ export class HubKeyRing {
   /** Signs a JSON payload as a compact JWS with the current key. */
   signCompact (payload: object, header?: Record<string, unknown>): string {
     return signCompact(this.current, payload, header)
-  }
-
-  /** `signCompact` with the signature made off the event loop (libuv's thread pool). */
-  async signCompactAsync (payload: object, header?: Record<string, unknown>): Promise<string> {
-    return await signCompactAsync(this.current, payload, header)
   }
 
   /** Signs bytes as an RFC 7797 detached JWS with the current key. */

@@ -82,19 +82,6 @@ export function signBytes (alg: JwsAlgorithm, privateKey: KeyObject, data: Uint8
 }
 
 /**
- * `signBytes` in libuv's thread pool: the event loop only hands the bytes over, so signing
- * receipts and seals uses the other cores while the loop serves requests.
- */
-export async function signBytesAsync (alg: JwsAlgorithm, privateKey: KeyObject, data: Uint8Array): Promise<Buffer> {
-  return await new Promise((resolve, reject) => {
-    sign(SPECS[alg].hash, data, options(alg, privateKey), (err, signature) => {
-      if (err !== null) reject(err)
-      else resolve(signature)
-    })
-  })
-}
-
-/**
  * Explains why `signature` cannot be an `alg` signature for `key` by its length alone, or
  * returns undefined. The usual case is an ECDSA signature in DER (what OpenSSL and Java produce)
  * where JOSE expects R||S.

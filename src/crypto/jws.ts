@@ -2,7 +2,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto'
 import { HubError, isHubError } from '../errors.js'
 import type { HubKey } from './hub-key.js'
 import { importPublicJwk, type Jwks } from './jwk.js'
-import { keyFitsAlgorithm, signatureShapeProblem, signBytes, signBytesAsync, verifyBytes, type JwsAlgorithm } from './jws-algorithms.js'
+import { keyFitsAlgorithm, signatureShapeProblem, signBytes, verifyBytes, type JwsAlgorithm } from './jws-algorithms.js'
 import { decodeJsonObject, decodeSignature, parseProtectedHeader, splitCompact, type JwsHeader } from './jws-header.js'
 import { certificatesValidAt, checkPresentedCertificate, type ParticipantTrust, type TrustPath } from './trust.js'
 import { keyCacheFor, type KeyCache } from './xmldsig/key-cache.js'
@@ -32,19 +32,9 @@ function encodeHeader (header: Record<string, unknown>): string {
  * Signs a JSON payload as a compact JWS. `alg` and `kid` come from the key and override the same
  * members of `header`.
  */
-export function signCompact (key: HubKey, payload: object, header: Record<string, unknown> = {}): string {
-  const input = signingInput(key, payload, header)
+export function signCompact (key: Pick<HubKey, 'kid' | 'alg' | 'privateKey'>, payload: object, header: Record<string, unknown> = {}): string {
+  const input = `${encodeHeader({ ...header, alg: key.alg, kid: key.kid })}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
   return `${input}.${signBytes(key.alg, key.privateKey, Buffer.from(input, 'ascii')).toString('base64url')}`
-}
-
-/** `signCompact` with the signature made in libuv's thread pool, off the event loop. */
-export async function signCompactAsync (key: HubKey, payload: object, header: Record<string, unknown> = {}): Promise<string> {
-  const input = signingInput(key, payload, header)
-  return `${input}.${(await signBytesAsync(key.alg, key.privateKey, Buffer.from(input, 'ascii'))).toString('base64url')}`
-}
-
-function signingInput (key: HubKey, payload: object, header: Record<string, unknown>): string {
-  return `${encodeHeader({ ...header, alg: key.alg, kid: key.kid })}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
 }
 
 /** The keys of a JWKS as verification keys; imports once, so a caller verifying many JWS keeps the result. */

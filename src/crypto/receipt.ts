@@ -3,7 +3,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { HubError } from '../errors.js'
 import type { Jwks } from './jwk.js'
 import type { HubKeyRing } from './jwks.js'
-import { verifyCompact, type VerificationKey } from './jws.js'
+import { signCompact, verifyCompact, type VerificationKey } from './jws.js'
+import type { HubKey } from './hub-key.js'
 
 /**
  * JWS `typ` of a receipt and of a seal. Explicit types (RFC 8725 §3.11) stop one being passed off
@@ -68,19 +69,17 @@ export function signReceipt (ring: HubKeyRing, receipt: object): string {
   return ring.signCompact(withoutSignature(receipt), { typ: RECEIPT_TYP })
 }
 
-/** `signReceipt`, signed off the event loop: what the hub uses for every message. */
-export async function signReceiptAsync (ring: HubKeyRing, receipt: object): Promise<string> {
-  return await ring.signCompactAsync(withoutSignature(receipt), { typ: RECEIPT_TYP })
-}
-
 /** The seal of one delivery: a compact JWS (`typ: egif-seal`) over exactly the seal fields. */
 export function sealFor (ring: HubKeyRing, fields: SealFields): string {
-  return ring.signCompact(sealPayload(fields), { typ: SEAL_TYP })
+  return sealWithKey(ring.current, fields)
 }
 
-/** `sealFor`, signed off the event loop: what the hub uses for every message. */
-export async function sealForAsync (ring: HubKeyRing, fields: SealFields): Promise<string> {
-  return await ring.signCompactAsync(sealPayload(fields), { typ: SEAL_TYP })
+/** The key a seal is made with: the hub's current key (a document-check thread holds a copy). */
+export type SealKey = Pick<HubKey, 'kid' | 'alg' | 'privateKey'>
+
+/** `sealFor` with the key itself, for a thread that holds the key but not the ring. */
+export function sealWithKey (key: SealKey, fields: SealFields): string {
+  return signCompact(key, sealPayload(fields), { typ: SEAL_TYP })
 }
 
 function sealPayload (fields: SealFields): SealFields {

@@ -7,6 +7,7 @@ import { ERRORS, HubError, type ErrorCode } from '../errors.js'
 import type { HubConfig } from '../config/types.js'
 import type { CheckInput, CheckResult } from './context.js'
 import { checkMessage, type CheckDeps } from './check-message.js'
+import type { SealKey } from '../crypto/receipt.js'
 
 /**
  * Where intake runs the document checks (parse, identify, validate, verify the sender's signature).
@@ -40,6 +41,8 @@ export function defaultCheckThreads (): number {
 export interface CheckThreadData {
   config: HubConfig
   builtinSchemas: string
+  /** The hub's current key (a KeyObject crosses to the thread as a copy), to seal what passes. */
+  sealKey?: SealKey
 }
 
 /** A request to a check thread; the body travels as its own transferred buffer. */
@@ -52,6 +55,7 @@ export interface CheckRequestMessage {
   declaredVersion?: string
   detachedSignature?: string
   receivedAt: number
+  seal?: CheckInput['seal']
 }
 
 export type CheckReplyMessage =
@@ -198,6 +202,7 @@ export class ThreadChecks implements DocumentChecks {
     if (input.declaredType !== undefined) msg.declaredType = input.declaredType
     if (input.declaredVersion !== undefined) msg.declaredVersion = input.declaredVersion
     if (input.detachedSignature !== undefined) msg.detachedSignature = input.detachedSignature
+    if (input.seal !== undefined) msg.seal = input.seal
     const t = thread
     return await new Promise<CheckResult>((resolve, reject) => {
       t.pending.set(id, { resolve, reject })

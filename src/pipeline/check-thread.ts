@@ -23,7 +23,8 @@ try {
     types: DocumentTypeRegistry.fromConfig(data.config, data.builtinSchemas),
     participants: new ParticipantRegistry(data.config),
     limits: parseLimits(data.config),
-    verifiers: registeredVerifiers
+    verifiers: registeredVerifiers,
+    ...(data.sealKey !== undefined ? { sealKey: data.sealKey } : {})
   }
   port.postMessage({ ready: true, ...ownTid() } satisfies CheckThreadStatus)
 } catch (err) {
@@ -52,7 +53,8 @@ port.on('message', (m: CheckRequestMessage) => {
       declaredType: m.declaredType,
       declaredVersion: m.declaredVersion,
       detachedSignature: m.detachedSignature,
-      receivedAt: new Date(m.receivedAt)
+      receivedAt: new Date(m.receivedAt),
+      ...(m.seal !== undefined ? { seal: m.seal } : {})
     }, deps)
     reply = { id: m.id, result }
   } catch (err) {

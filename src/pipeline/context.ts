@@ -41,6 +41,11 @@ export interface CheckInput {
   detachedSignature?: string
   /** Certificates must be valid at this time. */
   receivedAt: Date
+  /**
+   * What the seal needs besides the checks' findings, when the checks make the seal too (they run
+   * where the CPU is spare, and the seal needs nothing the checks do not know).
+   */
+  seal?: { messageId: string, receiver: string, digest: string }
 }
 
 /** What the checks found: the document's type and version and the outcome of its signature. */
@@ -50,6 +55,8 @@ export interface CheckResult {
   senderSignature: SenderSignature
   /** The signing certificate's SHA-256 fingerprint when the signature was verified. */
   signedBy?: string
+  /** The `EGIF-Seal` of the message, when the input asked for one and the checks hold the key. */
+  seal?: string
 }
 
 /** What the check stages learn about a document as it goes through them. */

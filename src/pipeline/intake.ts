@@ -76,7 +76,8 @@ export class Intake {
       declaredType: routing.declaredType,
       declaredVersion: routing.declaredVersion,
       detachedSignature: routing.detachedSignature,
-      receivedAt: req.receivedAt
+      receivedAt: req.receivedAt,
+      seal: { messageId: routing.messageId, receiver: routing.receiver, digest }
     })
     authorizeRoute(routing, checked.type, deps.routes)
     return await this.record(req, routing, contentType!, digest, checked)
@@ -129,10 +130,10 @@ export class Intake {
           digest: meta.digest,
           trail
         }
-        // Both signatures are made at once, off the event loop.
+        // The seal comes with the checks (made in their thread) unless they could not make it.
         const [signature, seal] = await Promise.all([
           deps.signer.signReceipt(unsigned),
-          deps.signer.seal({
+          checked.seal ?? deps.signer.seal({
             messageId: meta.messageId,
             sender: meta.sender,
             receiver: meta.receiver,

@@ -3,6 +3,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { newKeyAndSelfSigned } from '../../src/crypto/certificates.js'
 import { DocumentSigner } from '../../src/adapters-sdk/signing.js'
+import { generateHubKey } from '../../src/crypto/hub-key.js'
+import { verifySeal } from '../../src/crypto/receipt.js'
 import { BUILTIN_SCHEMAS } from '../../src/hub.js'
 import { DocumentTypeRegistry } from '../../src/registry/document-types.js'
 import { ParticipantRegistry } from '../../src/registry/participants.js'
@@ -110,4 +112,20 @@ t.test('after close, checks are refused as shutting down', async (t) => {
   t.match(await pending, { type: 'test-note' }, 'a check handed over before close is answered')
   await t.rejects(threads.check(xml(NOTE())), { code: 'EGIF_ERR_SHUTTING_DOWN' })
   t.same(threads.threadInfo(), [])
+})
+
+t.test('asked for a seal, the checks make it with the hub key: it names what they found', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
+  t.teardown(async () => { await threads.close() })
+  const receivedAt = new Date('2026-12-01T10:00:00.000Z')
+  const seal = { messageId: 'm-seal', receiver: 'TH-C', digest: `sha256:${'ab'.repeat(32)}` }
+  const r = await threads.check(xml(NOTE(), { receivedAt, seal }))
+  t.type(r.seal, 'string')
+  t.same(verifySeal(r.seal!, [key]), {
+    messageId: 'm-seal', sender: 'TH-A', receiver: 'TH-C', documentType: 'test-note', documentVersion: '1.0', digest: seal.digest, acceptedAt: receivedAt.toISOString(), senderSignature: 'absent'
+  })
+  t.equal((await threads.check(xml(NOTE()))).seal, undefined, 'no seal unless asked')
+  await t.rejects(threads.check(xml('<Note xmlns="urn:test:note:1" version="1.0"><Wrong/></Note>', { seal })), { code: 'EGIF_ERR_SCHEMA_INVALID' }, 'a refused document gets no seal, only its refusal')
 })
