@@ -23,7 +23,7 @@ const cpuProf = args.includes('--cpu-prof')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
-  : { warm: 4000, saturation: 6000, fixed: 4000, baseline: 3000 }
+  : { warm: 3000, saturation: 6000, fixed: 3000, baseline: 3000 }
 /**
  * Connections of the closed loop at saturation (`--connections=N`). Enough that the system under
  * test limits the rate, not the connections: a closed loop of C connections cannot exceed
