@@ -5,6 +5,7 @@ import { scanXml } from '../src/xml/scan.js'
 import { parseXml } from '../src/xml/document.js'
 import { XsdSchema } from '../src/xml/xsd.js'
 import { parseJson } from '../src/json/parse.js'
+import { cpuPerOp, type Row } from './lib/cpu-per-op.js'
 
 /**
  * `node --import tsx bench/parse.bench.ts [--quick]`: the parsing layer, each beside its
@@ -31,37 +32,10 @@ const jsonDoc = JSON.stringify({
 })
 const json = Buffer.from(jsonDoc)
 
-type Row = [name: string, fn: () => unknown]
-
-/**
- * CPU µs per call of each row: the least over short rounds. Each row runs all its rounds before
- * the next starts, so that the garbage one row leaves is collected in its own time.
- */
-function cpuPerOp (rows: Row[]): number[] {
-  return rows.map(([, fn]) => {
-    for (let i = 0; i < 20; i++) fn()
-    let batch = 0
-    const start = process.cpuUsage()
-    for (;;) {
-      fn()
-      batch++
-      const used = process.cpuUsage(start)
-      if (used.user + used.system >= roundMs * 1000) break
-    }
-    let best = Infinity
-    for (let r = 0; r < rounds; r++) {
-      const t0 = process.cpuUsage()
-      for (let k = 0; k < batch; k++) fn()
-      const used = process.cpuUsage(t0)
-      best = Math.min(best, (used.user + used.system) / batch)
-    }
-    return best
-  })
-}
 
 function report (title: string, rows: Row[]): void {
   console.log(title)
-  const us = cpuPerOp(rows)
+  const us = cpuPerOp(rows, { rounds, roundMs })
   rows.forEach(([name], i) => {
     console.log(`  ${name.padEnd(44)} ${us[i].toFixed(1).padStart(8)} µs CPU  ${Math.round(1e6 / us[i]).toLocaleString('en-US').padStart(9)} /s per core`)
   })

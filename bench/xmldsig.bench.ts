@@ -22,6 +22,7 @@ import { parseXml } from '../src/xml/document.js'
 import { scanXml } from '../src/xml/scan.js'
 import { XsdSchema } from '../src/xml/xsd.js'
 import { createPki, registered } from '../test/helpers/pki.js'
+import { cpuPerOp, type Row } from './lib/cpu-per-op.js'
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#'
 const root = fileURLToPath(new URL('../', import.meta.url))
@@ -52,33 +53,6 @@ const cases = [
   }
 ]
 
-type Row = [name: string, fn: () => unknown]
-
-/**
- * CPU µs per call of each row: the least over short rounds. Each row runs all its rounds before
- * the next starts, so that the garbage one row leaves is collected in its own time.
- */
-function cpuPerOp (rows: Row[]): number[] {
-  return rows.map(([, fn]) => {
-    for (let i = 0; i < 20; i++) fn()
-    let batch = 0
-    const start = process.cpuUsage()
-    for (;;) {
-      fn()
-      batch++
-      const used = process.cpuUsage(start)
-      if (used.user + used.system >= roundMs * 1000) break
-    }
-    let best = Infinity
-    for (let r = 0; r < rounds; r++) {
-      const t0 = process.cpuUsage()
-      for (let k = 0; k < batch; k++) fn()
-      const used = process.cpuUsage(t0)
-      best = Math.min(best, (used.user + used.system) / batch)
-    }
-    return best
-  })
-}
 
 const opts = { trust, at: new Date(), forms: ['xmldsig', 'xades-bes'] as Array<'xmldsig' | 'xades-bes'>, keys }
 
@@ -110,7 +84,7 @@ for (const c of cases) {
     sig.loadSignature(xpath.select1(`//*[local-name(.)='Signature' and namespace-uri(.)='${DS}']`, d as unknown as Node) as Node)
     if (!sig.checkSignature(xml)) throw new Error('xml-crypto refused the bench document')
   }]
-  const us = [...cpuPerOp(rows), ...cpuPerOp([baseline])]
+  const us = [...cpuPerOp(rows, { rounds, roundMs }), ...cpuPerOp([baseline], { rounds, roundMs })]
   console.log(`${c.name} (${c.bytes.length} bytes)`)
   ;[...rows, baseline].forEach(([name], i) => {
     console.log(`  ${name.padEnd(52)} ${us[i].toFixed(1).padStart(8)} µs CPU  ${Math.round(1e6 / us[i]).toLocaleString('en-US').padStart(8)} /s per core`)
