@@ -138,7 +138,7 @@ export const configSchema = {
         initialBackoffMs: { type: 'integer', minimum: 1, default: 1000 },
         maxBackoffMs: { type: 'integer', minimum: 1, default: 600000 },
         timeoutMs: { type: 'integer', minimum: 100, default: 15000 },
-        concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 64, description: 'Deliveries at once per hub process, over every recipient (a slow recipient holds its slots until its timeout).' }
+        concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 512, description: 'Deliveries at once per hub process, over every recipient (a slow recipient holds its slots until its timeout; each slot is held until the delivery is on disk).' }
       }
     },
     documentTypes: {

@@ -37,7 +37,9 @@ export interface DeliveryWorkerDeps {
  * the outcome: delivered, a failed attempt with the next one scheduled, or a dead letter.
  */
 export class DeliveryWorker {
-  private readonly abort = new AbortController()
+  /** The attempts under way, aborted by stop(). */
+  private readonly inFlight = new Set<AbortController>()
+  private stopped = false
   private readonly now: () => Date
 
   constructor (private readonly deps: DeliveryWorkerDeps) {
@@ -120,8 +122,18 @@ export class DeliveryWorker {
     const attempt = job.attempt
     const recipient = this.deps.recipientOf(m.receiver)
     const { adapter, config: adapterConfig } = recipient
-    const timeout = AbortSignal.timeout((recipient.retry ?? this.deps.config).timeoutMs)
-    const signal = AbortSignal.any([timeout, this.abort.signal])
+    // One controller per attempt, aborted by its timeout or by stop(): cheaper than
+    // AbortSignal.timeout + AbortSignal.any, which cost a timer and a weak reference set each.
+    const timeoutMs = (recipient.retry ?? this.deps.config).timeoutMs
+    const ac = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      ac.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'))
+    }, timeoutMs)
+    timer.unref()
+    this.inFlight.add(ac)
+    if (this.stopped) ac.abort(new DOMException('the hub is stopping', 'AbortError'))
     const msg = await this.standardMessage(m, attempt)
     let childLog: Logger | undefined
     try {
@@ -131,12 +143,15 @@ export class DeliveryWorker {
         ...(recipient.signer !== undefined ? { signer: recipient.signer } : {}),
         // Made when an adapter logs, not for every delivery (a child logger costs more than a POST).
         get log () { return (childLog ??= log.child({ messageId: m.messageId, receiver: m.receiver, attempt })) },
-        signal,
+        signal: ac.signal,
         services: this.services
       })
     } catch (err) {
-      await this.failed(m, attempt, err, timeout.aborted)
+      await this.failed(m, attempt, err, timedOut)
       return
+    } finally {
+      clearTimeout(timer)
+      this.inFlight.delete(ac)
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
@@ -199,6 +214,7 @@ export class DeliveryWorker {
   }
 
   stop (): void {
-    this.abort.abort()
+    this.stopped = true
+    for (const ac of this.inFlight) ac.abort(new DOMException('the hub is stopping', 'AbortError'))
   }
 }

@@ -7,6 +7,8 @@ import { open, type FileHandle } from 'node:fs/promises'
  * group-committed batch instead of a write and an `fdatasync`, and one trip through the thread
  * pool instead of two. Elsewhere `sync()` calls `fdatasync`.
  */
+const MAX_PARTS = 1024
+
 export class DurableFile {
   private constructor (readonly fh: FileHandle, private readonly needsSync: boolean) {}
 
@@ -24,6 +26,24 @@ export class DurableFile {
     while (written < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, written, buf.length - written)
       written += bytesWritten
+    }
+    if (this.needsSync) await this.fh.datasync()
+  }
+
+  /**
+   * Writes `parts` one after the other at the end of the file, with one system call where the
+   * platform takes that many buffers at once (a durable file then waits for the disk once).
+   * `length` is their total size.
+   */
+  async appendParts (parts: Uint8Array[], length: number): Promise<void> {
+    if (parts.length === 1) return await this.append(Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength))
+    // More buffers than one writev takes (IOV_MAX is 1024 on Linux) would be several writes.
+    if (parts.length > MAX_PARTS) return await this.append(Buffer.concat(parts, length))
+    const { bytesWritten } = await this.fh.writev(parts)
+    if (bytesWritten < length) {
+      // A short write (a full disk, a signal): the rest as one buffer, from where it stopped.
+      await this.append(Buffer.concat(parts, length).subarray(bytesWritten))
+      return
     }
     if (this.needsSync) await this.fh.datasync()
   }

@@ -48,7 +48,10 @@ export interface JournalOptions {
 }
 
 interface Pending {
-  frame: Buffer
+  head: Buffer
+  payload?: Uint8Array
+  /** Bytes of the whole frame. */
+  length: number
   resolve: (appended: Appended) => void
   reject: (err: Error) => void
   payloadLength: number
@@ -57,16 +60,20 @@ interface Pending {
 
 const PREFIX = 12
 
-/** One frame: prefix (lengths and CRC-32), JSON header, payload. */
-function encodeFrame (h: Buffer, payload?: Uint8Array): { frame: Buffer, payloadStart: number } {
+/**
+ * One frame: prefix (lengths and CRC-32) and JSON header in one buffer, the payload as its own
+ * (written after it with the same system call, so a body is never copied into the frame).
+ */
+function encodeFrame (h: Buffer, payload?: Uint8Array): { head: Buffer, payload?: Uint8Array, length: number } {
   const plen = payload?.length ?? 0
-  const frame = Buffer.allocUnsafe(PREFIX + h.length + plen)
-  frame.writeUInt32BE(4 + h.length + plen, 0)
-  frame.writeUInt32BE(h.length, 8)
-  h.copy(frame, PREFIX)
-  if (payload !== undefined && plen > 0) frame.set(payload, PREFIX + h.length)
-  frame.writeUInt32BE(crc32(frame.subarray(PREFIX), crc32(frame.subarray(8, 12))), 4)
-  return { frame, payloadStart: PREFIX + h.length }
+  const head = Buffer.allocUnsafe(PREFIX + h.length)
+  head.writeUInt32BE(4 + h.length + plen, 0)
+  head.writeUInt32BE(h.length, 8)
+  h.copy(head, PREFIX)
+  let crc = crc32(head.subarray(8))
+  if (payload !== undefined && plen > 0) crc = crc32(payload, crc)
+  head.writeUInt32BE(crc, 4)
+  return plen > 0 ? { head, payload, length: head.length + plen } : { head, length: head.length }
 }
 
 function segmentName (n: number): string {
@@ -163,10 +170,10 @@ export class Journal<H> {
   appendRecord (header: H, payload?: Uint8Array): Promise<Appended> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
-    const { frame, payloadStart } = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
+    const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
     const plen = payload?.length ?? 0
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject, payloadLength: plen, payloadStart })
+      this.queue.push({ ...frame, resolve, reject, payloadLength: plen, payloadStart: frame.head.length })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => { void this.flush() })
@@ -182,10 +189,16 @@ export class Journal<H> {
         if (this.size >= this.segmentBytes) await this.rotate()
         const fh = this.fh
         if (fh === null) throw new Error('the journal is closed')
-        const buf = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame))
+        const parts: Uint8Array[] = []
+        let length = 0
+        for (const p of batch) {
+          parts.push(p.head)
+          if (p.payload !== undefined) parts.push(p.payload)
+          length += p.length
+        }
         const start = this.size
         try {
-          await fh.append(buf)
+          await fh.appendParts(parts, length)
         } catch (err) {
           // Cut back to the last acknowledged byte so a later append does not follow a torn frame.
           try {
@@ -195,14 +208,14 @@ export class Journal<H> {
           }
           throw err
         }
-        this.size += buf.length
+        this.size += length
         let off = start
         for (const p of batch) {
           p.resolve({
             frame: { segment: this.segment, offset: off },
             payload: p.payloadLength > 0 ? { segment: this.segment, offset: off + p.payloadStart, length: p.payloadLength } : null
           })
-          off += p.frame.length
+          off += p.length
         }
       } catch (err) {
         const e = new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `cannot write the journal: ${(err as Error).message}`)
@@ -236,15 +249,16 @@ export class Journal<H> {
   async dropPayloads (segment: number, drop: (header: H) => boolean): Promise<Map<number, number>> {
     if (segment >= this.segment) throw new Error(`segment ${segment} is still being written`)
     const file = join(this.dir, segmentName(segment))
-    const frames: Buffer[] = []
+    const frames: Uint8Array[] = []
     const moved = new Map<number, number>()
     let at = 0
     this.replaySegment(segment, (e) => {
       const payload = e.payload !== null && !drop(e.header) ? this.read(e.payload) : undefined
-      const frame = encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload).frame
+      const frame = encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload)
       moved.set(e.frame.offset, at)
       at += frame.length
-      frames.push(frame)
+      frames.push(frame.head)
+      if (frame.payload !== undefined) frames.push(frame.payload)
     }, false)
     const fd = this.readFds.get(segment)
     if (fd !== undefined) {

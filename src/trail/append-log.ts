@@ -70,14 +70,17 @@ export class AppendLog {
       const batch = this.queue
       this.queue = []
       const parts: Buffer[] = []
-      for (const p of batch) parts.push(p.line, NEWLINE)
-      const buf = Buffer.concat(parts)
+      let length = 0
+      for (const p of batch) {
+        parts.push(p.line, NEWLINE)
+        length += p.line.length + 1
+      }
       const start = this.size
       try {
         const fh = this.fh
         if (fh === null) throw new Error('closed')
-        await fh.append(buf)
-        this.size += buf.length
+        await fh.appendParts(parts, length)
+        this.size += length
         for (const p of batch) p.resolve()
       } catch (err) {
         // A torn batch must not stay in front of later lines: cut back, or stop taking appends.
