@@ -35,6 +35,8 @@ const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.sli
 const CLUSTER_PROCESSES = Number(args.find((a) => a.startsWith('--cluster-processes='))?.slice(20) ?? 2)
 /** Document-check threads per hub process (`--check-threads=N`; default the hub's own default). */
 const CHECK_THREADS = args.find((a) => a.startsWith('--check-threads='))?.slice(16)
+/** Node options for the hub processes (`--hub-node-options="--flag …"`), e.g. V8 settings to compare. */
+const HUB_NODE_OPTIONS = (args.find((a) => a.startsWith('--hub-node-options='))?.slice(19) ?? '').split(' ').filter((a) => a !== '')
 const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
 
@@ -152,7 +154,7 @@ async function scenario (id: Id): Promise<void> {
   log(`(${id}) ${title}`)
   const sink = await startProcess('sink')
   const redis = id === 'd' ? await startRedis() : undefined
-  const profArgs = (n: number): string[] => cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : []
+  const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : [])]
   const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
   const hubs: BenchProcess[] = []
   try {
@@ -338,6 +340,6 @@ out.push('', `machine: ${machine}; ${quick ? 'quick' : 'full'} run, ${((performa
 process.stdout.write(out.join('\n') + '\n')
 mkdirSync(ROOT + 'bench/results', { recursive: true })
 const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, hubNodeOptions: HUB_NODE_OPTIONS, rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
 process.stdout.write(`written to ${file}\n`)
 export type { ProcStats }
