@@ -133,7 +133,7 @@ export class DeliveryWorker {
     }, timeoutMs)
     timer.unref()
     this.inFlight.add(ac)
-    if (this.stopped) ac.abort(new DOMException('the hub is stopping', 'AbortError'))
+    if (this.stopped) ac.abort(stopping())
     const msg = await this.standardMessage(m, attempt)
     let childLog: Logger | undefined
     try {
@@ -215,6 +215,11 @@ export class DeliveryWorker {
 
   stop (): void {
     this.stopped = true
-    for (const ac of this.inFlight) ac.abort(new DOMException('the hub is stopping', 'AbortError'))
+    for (const ac of this.inFlight) ac.abort(stopping())
   }
+}
+
+/** Why an attempt was aborted by `stop()`. */
+function stopping (): DOMException {
+  return new DOMException('the hub is stopping', 'AbortError')
 }

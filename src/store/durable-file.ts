@@ -1,14 +1,15 @@
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 
+/** Buffers one `writev` takes (IOV_MAX on Linux); more would be several writes. */
+const MAX_PARTS = 1024
+
 /**
  * A file opened for durable appends. Where the platform has `O_DSYNC` (Linux, macOS) the file is
  * opened with it, so each write returns only once its bytes are on disk: one system call per
  * group-committed batch instead of a write and an `fdatasync`, and one trip through the thread
  * pool instead of two. Elsewhere `sync()` calls `fdatasync`.
  */
-const MAX_PARTS = 1024
-
 export class DurableFile {
   private constructor (readonly fh: FileHandle, private readonly needsSync: boolean) {}
 
@@ -21,7 +22,7 @@ export class DurableFile {
   }
 
   /** Writes all of `buf` at the end of the file; resolves once it is durable (when opened so). */
-  async append (buf: Buffer): Promise<void> {
+  async append (buf: Uint8Array): Promise<void> {
     let written = 0
     while (written < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, written, buf.length - written)
@@ -36,8 +37,7 @@ export class DurableFile {
    * `length` is their total size.
    */
   async appendParts (parts: Uint8Array[], length: number): Promise<void> {
-    if (parts.length === 1) return await this.append(Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength))
-    // More buffers than one writev takes (IOV_MAX is 1024 on Linux) would be several writes.
+    if (parts.length === 1) return await this.append(parts[0])
     if (parts.length > MAX_PARTS) return await this.append(Buffer.concat(parts, length))
     const { bytesWritten } = await this.fh.writev(parts)
     if (bytesWritten < length) {

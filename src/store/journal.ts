@@ -54,8 +54,6 @@ interface Pending {
   length: number
   resolve: (appended: Appended) => void
   reject: (err: Error) => void
-  payloadLength: number
-  payloadStart: number
 }
 
 const PREFIX = 12
@@ -171,9 +169,8 @@ export class Journal<H> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
     const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
-    const plen = payload?.length ?? 0
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...frame, resolve, reject, payloadLength: plen, payloadStart: frame.head.length })
+      this.queue.push({ ...frame, resolve, reject })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => { void this.flush() })
@@ -213,7 +210,7 @@ export class Journal<H> {
         for (const p of batch) {
           p.resolve({
             frame: { segment: this.segment, offset: off },
-            payload: p.payloadLength > 0 ? { segment: this.segment, offset: off + p.payloadStart, length: p.payloadLength } : null
+            payload: p.payload !== undefined ? { segment: this.segment, offset: off + p.head.length, length: p.payload.length } : null
           })
           off += p.length
         }
