@@ -124,9 +124,14 @@ export class Hub {
     for (const p of participants.list()) {
       const name = p.delivery.mode === 'pull' ? 'mailbox' : p.delivery.adapter!
       const resolved = adapters.resolve(name, p.delivery.mode === 'pull' ? {} : p.delivery.config, `${config.file}: participant ${p.id}`)
-      const own = config.participants.find((c) => c.id === p.id)?.delivery.retry
+      const delivery = config.participants.find((c) => c.id === p.id)?.delivery
       const signer = this.signers.get(p.id)
-      this.recipients.set(p.id, { ...resolved, retry: { ...config.delivery, ...own }, ...(signer !== undefined ? { signer } : {}) })
+      this.recipients.set(p.id, {
+        ...resolved,
+        retry: { ...config.delivery, ...delivery?.retry },
+        maxConcurrent: delivery?.maxConcurrent ?? config.delivery.perRecipient,
+        ...(signer !== undefined ? { signer } : {})
+      })
     }
     for (const p of config.participants) {
       p.inbound.forEach((ib, i) => {
@@ -310,6 +315,9 @@ export class Hub {
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
     await this.checks.close()
+    // The deliveries under way may finish; those still waiting for a recipient's slot would make
+    // the drain last one attempt after another, so they give up theirs (their messages stay queued).
+    this.worker.drain()
     await this.queue.close()
     this.worker.stop()
     const adapters = new Set([...this.recipients.values()].map((r) => r.adapter).concat(this.inbound.map((i) => i.adapter)))

@@ -68,7 +68,7 @@ export function throwForAnswer (answer: HttpAnswer, url: string): void {
 }
 
 export interface DeliveryHttpClientOptions {
-  /** Most connections open at once to one origin. Default: no limit (the delivery concurrency bounds them). */
+  /** Most connections open at once to one origin. Default: no limit (the hub's deliveries at once to one recipient bound them). */
   connections?: number
   /**
    * How long an idle connection stays open for the next request, in ms. Default 4000: below the 5 s

@@ -138,7 +138,8 @@ export const configSchema = {
         initialBackoffMs: { type: 'integer', minimum: 1, default: 1000 },
         maxBackoffMs: { type: 'integer', minimum: 1, default: 600000 },
         timeoutMs: { type: 'integer', minimum: 100, default: 15000 },
-        concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 512, description: 'Deliveries at once per hub process, over every recipient (a slow recipient holds its slots until its timeout; each slot is held until the delivery is on disk).' }
+        concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 512, description: 'Deliveries at once per hub process, over every recipient (a slow recipient holds its slots until its timeout; each slot is held until the delivery is on disk).' },
+        perRecipient: { type: 'integer', minimum: 1, maximum: 1024, default: 128, description: 'Most deliveries at once to one recipient, per hub process: how many requests its system gets at the same time. A participant\'s delivery.maxConcurrent overrides it.' }
       }
     },
     documentTypes: {
@@ -263,6 +264,7 @@ export const configSchema = {
               mode: { enum: ['push', 'pull'] },
               adapter: { type: 'string', description: 'Adapter name for push delivery (e.g. http-push). Pull uses the mailbox.' },
               config: { type: 'object', default: {} },
+              maxConcurrent: { type: 'integer', minimum: 1, maximum: 1024, description: 'Most deliveries at once to this receiver, per hub process (default the hub\'s delivery.perRecipient): for a system that takes only so many requests at the same time.' },
               retry: {
                 type: 'object',
                 additionalProperties: false,

@@ -70,6 +70,8 @@ export interface DeliveryConfig {
   maxBackoffMs: number
   timeoutMs: number
   concurrency: number
+  /** Most deliveries at once to one receiver, per hub process (the participant's `delivery.maxConcurrent` overrides it). */
+  perRecipient: number
 }
 
 export interface XsdTypeConfig {
@@ -91,7 +93,7 @@ export interface ParticipantConfig {
   clientCertificates: string[]
   signingCertificates: string[]
   signingAuthorities: Array<{ caFile: string, subject: Record<string, string> }>
-  delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown>, retry?: Partial<Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>> }
+  delivery: { mode: 'push' | 'pull', adapter?: string, config: Record<string, unknown>, maxConcurrent?: number, retry?: Partial<Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>> }
   inbound: Array<{ adapter: string, config: Record<string, unknown> }>
   signing?: SigningConfig
 }

@@ -8,6 +8,7 @@ import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
 import { backoffDelay } from './backoff.js'
+import { type Release, RecipientSlots } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
 
 export interface Recipient {
@@ -17,6 +18,8 @@ export interface Recipient {
   retry?: Pick<DeliveryConfig, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'timeoutMs'>
   /** The receiver's own signing key, when the hub holds one for its adapters. */
   signer?: DocumentSigner
+  /** Most deliveries to this receiver at once (per hub process); default the hub's `delivery.perRecipient`. */
+  maxConcurrent?: number
 }
 
 export interface DeliveryWorkerDeps {
@@ -39,6 +42,8 @@ export interface DeliveryWorkerDeps {
 export class DeliveryWorker {
   /** The attempts under way, aborted by stop(). */
   private readonly inFlight = new Set<AbortController>()
+  /** Deliveries under way and waiting, per receiver. */
+  private readonly slots = new RecipientSlots()
   private stopped = false
   private readonly now: () => Date
 
@@ -122,6 +127,19 @@ export class DeliveryWorker {
     const attempt = job.attempt
     const recipient = this.deps.recipientOf(m.receiver)
     const { adapter, config: adapterConfig } = recipient
+    // The receiver's system takes only so many at once; the attempt's timeout starts with its slot.
+    let release = this.slots.take(m.receiver, recipient.maxConcurrent ?? this.deps.config.perRecipient)
+    if (release instanceof Promise) {
+      release = await release
+      // Stopping while it waited: no attempt was made, and the message stays queued for the next start.
+      if (release === undefined) return
+      if (!(await this.stillDue(m, attempt))) {
+        release()
+        return
+      }
+    }
+    if (release === undefined) return
+    const releaseSlot: Release = release
     // One controller per attempt, aborted by its timeout or by stop(): cheaper than
     // AbortSignal.timeout + AbortSignal.any, which cost a timer and a weak reference set each.
     const timeoutMs = (recipient.retry ?? this.deps.config).timeoutMs
@@ -152,6 +170,7 @@ export class DeliveryWorker {
     } finally {
       clearTimeout(timer)
       this.inFlight.delete(ac)
+      releaseSlot()
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
@@ -213,8 +232,28 @@ export class DeliveryWorker {
     await this.enqueue(replayed)
   }
 
+  /** Whether `attempt` is still the one to make, after a wait in which the message may have moved on. */
+  private async stillDue (m: StoredMessage, attempt: number): Promise<boolean> {
+    const now = await this.deps.store.get(m.sender, m.messageId)
+    return now !== undefined && now.state === 'queued' && now.attempts + 1 === attempt
+  }
+
+  /** Deliveries to `receiver` under way in this process, and waiting for one of its slots. */
+  load (receiver: string): { running: number, waiting: number } {
+    return this.slots.load(receiver)
+  }
+
+  /**
+   * No attempt starts from now on: the deliveries waiting for a slot return without one (their
+   * messages stay queued for the next start), while those under way may finish.
+   */
+  drain (): void {
+    this.slots.close()
+  }
+
   stop (): void {
     this.stopped = true
+    this.slots.close()
     for (const ac of this.inFlight) ac.abort(stopping())
   }
 }

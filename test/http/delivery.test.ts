@@ -153,3 +153,86 @@ t.test('a receiver may have its own attempts and backoff', async (t) => {
   t.equal(m.attempts, 2, 'the receiver\'s maxAttempts, not the hub\'s 5')
   t.equal(sink.requests.length, 2)
 })
+
+t.test('push: a recipient gets at most delivery.maxConcurrent requests at once, and every message arrives', async (t) => {
+  const sink = await startSink(t)
+  sink.server.removeAllListeners('request')
+  let open = 0
+  let most = 0
+  const seen = new Set<string>()
+  sink.server.on('request', (req, res) => {
+    open++
+    most = Math.max(most, open)
+    req.resume()
+    req.on('end', () => {
+      setTimeout(() => {
+        seen.add(String(req.headers['egif-message-id']))
+        open--
+        res.writeHead(200).end()
+      }, 30)
+    })
+  })
+  const { app, hub } = await startHub(t, {
+    pushUrl: sink.url,
+    patch: (raw) => {
+      raw.delivery.concurrency = 8
+      raw.participants[2].delivery.maxConcurrent = 2
+    }
+  })
+  const ids = Array.from({ length: 10 }, (_, i) => `mc-${i}`)
+  for (const id of ids) {
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
+    t.equal(res.statusCode, 202)
+  }
+  await until(() => hub.worker.load('TH-C').waiting > 0, 'deliveries waiting for a slot')
+  t.equal(hub.worker.load('TH-C').running, 2, 'two under way while the others wait')
+  await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
+  t.equal(most, 2, 'never more than two requests open at the recipient')
+  t.equal(seen.size, 10)
+  for (const id of ids) t.same((await hub.store.get('TH-A', id))!.events.map((e) => e.type), ['accepted', 'delivered'], `${id}: one attempt, no failure for the wait`)
+})
+
+t.test('push: the hub-wide delivery.perRecipient applies to a recipient without its own limit', async (t) => {
+  const sink = await startSink(t)
+  sink.server.removeAllListeners('request')
+  let open = 0
+  let most = 0
+  sink.server.on('request', (req, res) => {
+    open++
+    most = Math.max(most, open)
+    req.resume()
+    req.on('end', () => { setTimeout(() => { open--; res.writeHead(200).end() }, 20) })
+  })
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 8; raw.delivery.perRecipient = 3 } })
+  const ids = Array.from({ length: 9 }, (_, i) => `pr-${i}`)
+  for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
+  await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
+  t.equal(most, 3)
+})
+
+t.test('push: deliveries waiting for a slot when the hub stops make no attempt, and the next start delivers them', async (t) => {
+  const sink = await startSink(t)
+  sink.server.removeAllListeners('request')
+  let answering = false
+  const held: Array<() => void> = []
+  sink.server.on('request', (req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (answering) res.writeHead(200).end()
+      else held.push(() => res.writeHead(200).end())
+    })
+  })
+  t.teardown(() => { for (const f of held) f() })
+  const patch = (raw: any): void => { raw.participants[2].delivery.maxConcurrent = 1 }
+  const first = await startHub(t, { pushUrl: sink.url, patch })
+  const ids = ['sw-1', 'sw-2', 'sw-3']
+  for (const id of ids) await first.app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
+  await until(() => first.hub.worker.load('TH-C').waiting === 2, 'two deliveries waiting behind the one under way')
+  await first.hub.close()
+  const events = await Promise.all(ids.map(async (id) => (await first.hub.store.get('TH-A', id))?.events.map((e) => e.type)))
+  t.equal(events.filter((e) => e?.length === 1).length, 2, 'the two that waited have no event but accepted')
+  answering = true
+  for (const f of held.splice(0)) f()
+  const second = await startHub(t, { pushUrl: sink.url, patch, dataDir: first.dataDir })
+  await until(async () => (await Promise.all(ids.map(async (id) => (await second.hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery after the restart')
+})
