@@ -1,6 +1,19 @@
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 
+/**
+ * Makes the directory entries of `dir` durable (a file created or renamed in it survives a crash),
+ * off the event loop.
+ */
+export async function syncDirectory (dir: string): Promise<void> {
+  const d = await open(dir, 'r')
+  try {
+    await d.sync()
+  } finally {
+    await d.close()
+  }
+}
+
 /** Buffers one `writev` takes (IOV_MAX on Linux); more would be several writes. */
 const MAX_PARTS = 1024
 

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync, renameSync } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { DurableFile } from './durable-file.js'
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync } from 'node:fs'
+import { open, rename } from 'node:fs/promises'
+import { DurableFile, syncDirectory } from './durable-file.js'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { HubError } from '../errors.js'
@@ -228,8 +228,7 @@ export class Journal<H> {
     this.size = 0
     this.fh = await DurableFile.open(join(this.dir, segmentName(this.segment)), this.sync)
     // The new file's directory entry must survive a crash too.
-    const dfd = openSync(this.dir, 'r')
-    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+    await syncDirectory(this.dir)
   }
 
   /** The segment appends go to; older segments are sealed and may be rewritten. */
@@ -270,9 +269,8 @@ export class Journal<H> {
     } finally {
       await out.close()
     }
-    renameSync(tmp, file)
-    const dfd = openSync(this.dir, 'r')
-    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+    await rename(tmp, file)
+    await syncDirectory(this.dir)
     return moved
   }
 
