@@ -57,6 +57,7 @@ function checkSealFields (fields: Record<string, unknown>): SealFields {
 
 function withoutSignature (receipt: object): Record<string, unknown> {
   if (receipt === null || typeof receipt !== 'object' || Array.isArray(receipt)) throw new TypeError('a receipt must be a JSON object')
+  if (!Object.hasOwn(receipt, 'signature')) return receipt as Record<string, unknown>
   const { signature: _ignored, ...rest } = receipt as Record<string, unknown>
   return rest
 }

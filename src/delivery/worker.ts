@@ -7,6 +7,7 @@ import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
+import { withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
 import { type Release, RecipientSlots } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
@@ -110,9 +111,9 @@ export class DeliveryWorker {
 
   /** The `delivered` receipt: the accepted receipt's fields with status delivered and its time. */
   async deliveredReceipt (m: StoredMessage, at: string): Promise<Receipt> {
-    const { signature: _s, ...accepted } = m.receipt
-    const r: Omit<Receipt, 'signature'> = { ...accepted, status: 'delivered', deliveredAt: at }
-    return { ...r, signature: await this.deps.signer.signReceipt(r) }
+    const a = m.receipt
+    const r: Omit<Receipt, 'signature'> = { messageId: a.messageId, status: 'delivered', sender: a.sender, receiver: a.receiver, documentType: a.documentType, documentVersion: a.documentVersion, receivedAt: a.receivedAt, digest: a.digest, trail: a.trail, deliveredAt: at }
+    return withSignature(r, await this.deps.signer.signReceipt(r))
   }
 
   private async handle (job: DeliveryJob): Promise<void> {

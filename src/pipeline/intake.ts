@@ -3,6 +3,7 @@ import { HubError } from '../errors.js'
 import type { ParticipantRegistry, RouteTable } from '../registry/participants.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageMeta, Receipt, StoredMessage } from '../store/types.js'
+import { withSignature } from '../store/state.js'
 import type { HubSigner } from '../delivery/signer.js'
 import type { CheckResult, IntakeRequest, Routing } from './context.js'
 import { mediaFormat, readRouting } from './headers.js'
@@ -105,7 +106,7 @@ export class Intake {
     try {
       result = await deps.store.accept(meta, req.body, async () => {
         // The trail record and the message are written in parallel; 202 waits for both.
-        const { done, ...trail } = deps.trail.begin({
+        const begun = deps.trail.begin({
           type: 'accepted',
           at: meta.receivedAt,
           messageId: meta.messageId,
@@ -116,9 +117,10 @@ export class Intake {
           digest: meta.digest,
           size: meta.size
         })
-        recorded = done
+        const trail = { log: begun.log, index: begun.index }
+        recorded = begun.done
         // Awaited below; if the store fails first, the error the caller sees is the store's.
-        done.catch(() => {})
+        begun.done.catch(() => {})
         const unsigned: Omit<Receipt, 'signature'> = {
           messageId: meta.messageId,
           status: 'accepted',
@@ -144,7 +146,7 @@ export class Intake {
             senderSignature: meta.senderSignature
           })
         ])
-        return { receipt: { ...unsigned, signature }, seal }
+        return { receipt: withSignature(unsigned, signature), seal }
       })
     } catch (err) {
       if (recorded !== undefined) {

@@ -170,7 +170,7 @@ export class Journal<H> {
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
     const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...frame, resolve, reject })
+      this.queue.push({ head: frame.head, payload: frame.payload, length: frame.length, resolve, reject })
       if (!this.flushing) {
         this.flushing = true
         setImmediate(() => { void this.flush() })

@@ -12,9 +12,34 @@ export function nextState (current: MessageState, ev: MessageEvent['type']): Mes
   }
 }
 
-/** A message as it is right after acceptance. */
+/**
+ * A message as it is right after acceptance. Written out member by member: an object spread of
+ * the metadata made an object of ~720 bytes where this one takes ~250, and every message in flight
+ * has one (the optional members are always there, undefined when absent, so every message has the
+ * same shape).
+ */
 export function newMessage (meta: MessageMeta, receipt: Receipt, seal: string): StoredMessage {
-  return { ...meta, state: 'queued', attempts: 0, events: [{ type: 'accepted', at: meta.receivedAt }], receipt, seal }
+  return {
+    messageId: meta.messageId,
+    sender: meta.sender,
+    receiver: meta.receiver,
+    documentType: meta.documentType,
+    documentVersion: meta.documentVersion,
+    contentType: meta.contentType,
+    digest: meta.digest,
+    size: meta.size,
+    receivedAt: meta.receivedAt,
+    conversationId: meta.conversationId,
+    inReplyTo: meta.inReplyTo,
+    senderSignature: meta.senderSignature,
+    signedBy: meta.signedBy,
+    state: 'queued',
+    attempts: 0,
+    events: [{ type: 'accepted', at: meta.receivedAt }],
+    receipt,
+    deliveredReceipt: undefined,
+    seal
+  }
 }
 
 /** Applies one event to a message in place: the one state machine both stores use. */
@@ -24,6 +49,18 @@ export function applyEvent (m: StoredMessage, event: MessageEvent, deliveredRece
   if (event.attempt !== undefined) m.attempts = Math.max(m.attempts, event.attempt)
   if (event.type === 'replayed') m.attempts = 0
   if (deliveredReceipt !== undefined) m.deliveredReceipt = deliveredReceipt
+}
+
+/**
+ * A receipt with its signature: the unsigned members in their order, then `signature`. Written out
+ * for the same reason as {@link newMessage}: `{ ...unsigned, signature }` made a ~480-byte object
+ * of what takes ~110, and a queued message holds its receipt.
+ */
+export function withSignature (u: Omit<Receipt, 'signature'>, signature: string): Receipt {
+  // A delivered receipt says when; the member is absent from an accepted one, not undefined.
+  return u.deliveredAt === undefined
+    ? { messageId: u.messageId, status: u.status, sender: u.sender, receiver: u.receiver, documentType: u.documentType, documentVersion: u.documentVersion, receivedAt: u.receivedAt, digest: u.digest, trail: u.trail, signature }
+    : { messageId: u.messageId, status: u.status, sender: u.sender, receiver: u.receiver, documentType: u.documentType, documentVersion: u.documentVersion, receivedAt: u.receivedAt, digest: u.digest, trail: u.trail, deliveredAt: u.deliveredAt, signature }
 }
 
 export function storeKey (sender: string, messageId: string): string {

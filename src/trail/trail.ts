@@ -120,9 +120,9 @@ export class Trail {
 
   /** Appends a record and waits until it is on disk. */
   async append (e: TrailEvent): Promise<TrailPosition> {
-    const { done, ...pos } = this.begin(e)
-    await done
-    return pos
+    const b = this.begin(e)
+    await b.done
+    return { log: b.log, index: b.index }
   }
 
   /**
