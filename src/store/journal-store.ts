@@ -155,8 +155,7 @@ export class JournalStore implements MessageStore {
       this.apply(rec, appended.payload, appended.frame)
       const entry = this.entries.get(key)!
       if (this.heldBytes + body.length <= HELD_BYTES) {
-        // A copy: the request's buffer may be a view into a much larger one.
-        entry.held = Buffer.from(body)
+        entry.held = heldCopy(body)
         this.heldBytes += body.length
       }
       return { message: this.messageOf(entry), duplicate: false }
@@ -266,6 +265,18 @@ export class JournalStore implements MessageStore {
   async close (): Promise<void> {
     await this.journal.close()
   }
+}
+
+/**
+ * The body to keep for delivery. A body that is all of its buffer is kept as it is (a request
+ * body of a few KB or more is its own allocation); a view into a larger buffer (a small body
+ * shares a slab of Node's buffer pool) is copied, so that it does not keep the rest alive.
+ */
+function heldCopy (body: Uint8Array): Buffer {
+  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) {
+    return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, 0, body.byteLength)
+  }
+  return Buffer.from(body)
 }
 
 export function asDuplicate (msg: StoredMessage, digest: string): AcceptResult {
