@@ -28,12 +28,32 @@ function encodeHeader (header: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(header)).toString('base64url')
 }
 
+/** Encoded headers that are only a `typ` (receipts, seals), per key and type: the same for every message. */
+const typedHeaders = new Map<string, string>()
+
+function protectedHeader (key: Pick<HubKey, 'kid' | 'alg'>, header: Record<string, unknown>): string {
+  let only: string | undefined
+  for (const name in header) {
+    if (name !== 'typ' || typeof header.typ !== 'string') return encodeHeader({ ...header, alg: key.alg, kid: key.kid })
+    only = header.typ
+  }
+  if (only === undefined) return encodeHeader({ alg: key.alg, kid: key.kid })
+  const id = `${key.alg}\u0000${key.kid}\u0000${only}`
+  let encoded = typedHeaders.get(id)
+  if (encoded === undefined) {
+    // Keys rotate and types are few; a map grown past this is a caller making up types.
+    if (typedHeaders.size >= 256) typedHeaders.clear()
+    typedHeaders.set(id, encoded = encodeHeader({ typ: only, alg: key.alg, kid: key.kid }))
+  }
+  return encoded
+}
+
 /**
  * Signs a JSON payload as a compact JWS. `alg` and `kid` come from the key and override the same
  * members of `header`.
  */
 export function signCompact (key: Pick<HubKey, 'kid' | 'alg' | 'privateKey'>, payload: object, header: Record<string, unknown> = {}): string {
-  const input = `${encodeHeader({ ...header, alg: key.alg, kid: key.kid })}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
+  const input = `${protectedHeader(key, header)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
   return `${input}.${signBytes(key.alg, key.privateKey, Buffer.from(input, 'ascii')).toString('base64url')}`
 }
 
