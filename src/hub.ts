@@ -10,7 +10,7 @@ import { JournalStore } from './store/journal-store.js'
 import type { MessageStore } from './store/store.js'
 import type { JournalRecord } from './store/types.js'
 import { EmbeddedQueue } from './queue/embedded.js'
-import { BullMqQueue } from './queue/bullmq.js'
+import { StreamQueue } from './queue/redis-streams.js'
 import { RedisStore } from './store/redis-store.js'
 import { checkRedis } from './cluster/redis-checks.js'
 import { SharedJwks } from './cluster/shared-jwks.js'
@@ -91,7 +91,7 @@ export class Hub {
   private sweeper: NodeJS.Timeout | undefined
   /** Cluster mode: every process's public keys, published in Redis. */
   private sharedJwks: SharedJwks | undefined
-  /** `embedded` (one process, journal in the data directory) or `cluster` (Redis, BullMQ). */
+  /** `embedded` (one process, journal in the data directory) or `cluster` (Redis: store and queue). */
   readonly mode: 'embedded' | 'cluster'
 
   private constructor (
@@ -200,7 +200,7 @@ export class Hub {
         throw err
       }
       store = redisStore
-      queue = new BullMqQueue(config.redisUrl, { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs })
+      queue = new StreamQueue(config.redisUrl, { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs })
     } else {
       store = await JournalStore.open(config.hub.dataDir, { unsafeNoSync: opts.unsafeNoSync })
       queue = new EmbeddedQueue()

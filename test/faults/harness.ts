@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
+import { StreamQueue } from '../../src/queue/redis-streams.js'
 import type { Test } from 'tap'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { FIXTURE_TYPES, KEYS, NOTE, until } from '../helpers/hub.js'
@@ -232,13 +232,12 @@ export interface CheckOptions {
 
 export interface Counts { sent: number, accepted: number, delivered: number, duplicates: number, lost: number, failedAttempts: number }
 
-/** Jobs waiting, delayed or running in the cluster's BullMQ queue, plus messages the store still has as queued. */
+/** Jobs waiting, delayed or running in the cluster's queue, plus messages the store still has as queued. */
 async function pending (redisUrl: string, prefix: string): Promise<number> {
-  const u = new URL(redisUrl)
-  const queue = new Queue('deliveries', { prefix, connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: 1 } })
+  const queue = new StreamQueue(redisUrl, { prefix })
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
   try {
-    const jobs = await queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized')
+    const jobs = await queue.count()
     return jobs + await redis.scard(`${prefix}:queued`)
   } finally {
     await queue.close()
