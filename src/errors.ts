@@ -90,7 +90,7 @@ export const ERRORS = {
   EGIF_ERR_CONFIG_INVALID: { status: 500, title: 'The configuration does not match its schema', retry: false },
   EGIF_ERR_CONFIG_REFERENCE: { status: 500, title: 'The configuration refers to something that does not exist', retry: false },
   EGIF_ERR_REDIS_EVICTION: { status: 500, title: 'Redis may evict keys (maxmemory-policy is not noeviction); the hub refuses to run on it', retry: false },
-  EGIF_ERR_REDIS_VERSION: { status: 500, title: 'Redis is older than 6.2, which the cluster-mode queue needs', retry: false },
+  EGIF_ERR_REDIS_VERSION: { status: 500, title: 'Redis is older than 6.2, which the stream queue (cluster.queue stream) needs', retry: false },
   EGIF_ERR_SCHEMA_LOAD: { status: 500, title: 'A document-type schema cannot be loaded or compiled', retry: false },
 
   // --- Hub signing keys ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { JournalStore } from './store/journal-store.js'
 import type { MessageStore } from './store/store.js'
 import type { JournalRecord } from './store/types.js'
 import { EmbeddedQueue } from './queue/embedded.js'
+import { BullMqQueue } from './queue/bullmq.js'
 import { StreamQueue } from './queue/redis-streams.js'
 import { RedisStore } from './store/redis-store.js'
 import { checkRedis } from './cluster/redis-checks.js'
@@ -192,7 +193,7 @@ export class Hub {
     if (config.redisUrl !== undefined) {
       const redisStore = await RedisStore.open(config.redisUrl, { prefix: config.cluster.prefix })
       try {
-        const durability = await checkRedis(redisStore.client)
+        const durability = await checkRedis(redisStore.client, { streamQueue: config.cluster.queue === 'stream' })
         log.info({ ...durability }, `Redis persistence: ${durability.risk}`)
         if (!durability.aof) log.warn('Redis runs without AOF: see docs/operations.md before accepting messages you cannot afford to lose')
       } catch (err) {
@@ -200,7 +201,8 @@ export class Hub {
         throw err
       }
       store = redisStore
-      queue = new StreamQueue(config.redisUrl, { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs })
+      const queueOpts = { prefix: config.cluster.prefix, lockDurationMs: config.cluster.lockDurationMs }
+      queue = config.cluster.queue === 'stream' ? new StreamQueue(config.redisUrl, queueOpts) : new BullMqQueue(config.redisUrl, queueOpts)
     } else {
       store = await JournalStore.open(config.hub.dataDir, { unsafeNoSync: opts.unsafeNoSync })
       queue = new EmbeddedQueue()

@@ -21,13 +21,15 @@ function infoField (info: string, name: string): string | undefined {
  * (`noeviction`) — an evicted key is a lost message — and reports how durable its persistence is.
  *
  * @throws HubError EGIF_ERR_REDIS_EVICTION when Redis may evict keys.
- * @throws HubError EGIF_ERR_REDIS_VERSION when Redis is older than 6.2 (the queue needs `XAUTOCLAIM`).
+ * @throws HubError EGIF_ERR_REDIS_VERSION when the stream queue is chosen and Redis is older than 6.2 (it needs `XAUTOCLAIM`).
  */
-export async function checkRedis (redis: Redis): Promise<RedisDurability> {
-  const version = infoField(await redis.info('server'), 'redis_version') ?? '0'
-  const [major, minor] = version.split('.').map(Number)
-  if (major < 6 || (major === 6 && minor < 2)) {
-    throw new HubError('EGIF_ERR_REDIS_VERSION', `Redis ${version} is too old for the cluster's delivery queue: it needs 6.2 or later`)
+export async function checkRedis (redis: Redis, opts: { streamQueue?: boolean } = {}): Promise<RedisDurability> {
+  if (opts.streamQueue === true) {
+    const version = infoField(await redis.info('server'), 'redis_version') ?? '0'
+    const [major, minor] = version.split('.').map(Number)
+    if (major < 6 || (major === 6 && minor < 2)) {
+      throw new HubError('EGIF_ERR_REDIS_VERSION', `Redis ${version} is too old for cluster.queue "stream": it needs 6.2 or later`)
+    }
   }
   const memory = await redis.info('memory')
   const persistence = await redis.info('persistence')

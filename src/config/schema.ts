@@ -91,7 +91,8 @@ export const configSchema = {
       properties: {
         prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', default: 'egif', description: 'Key prefix shared by the processes of one cluster.' },
         lockDurationMs: { type: 'integer', minimum: 1000, default: 10000, description: 'How long a delivery stays with a process that stopped answering before another takes it over.' },
-        sweepIntervalMs: { type: 'integer', minimum: 1000, default: 15000, description: 'How often each process looks for stored messages whose delivery job went missing (a crash between store and queue).' }
+        sweepIntervalMs: { type: 'integer', minimum: 1000, default: 15000, description: 'How often each process looks for stored messages whose delivery job went missing (a crash between store and queue).' },
+        queue: { enum: ['bullmq', 'stream'], default: 'bullmq', description: 'The delivery queue on Redis: BullMQ, or the hub\'s own on a Redis stream (fewer Redis commands per message; Redis 6.2 or later). Every process of a cluster uses the same one.' }
       }
     },
     trail: {

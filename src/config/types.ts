@@ -22,6 +22,8 @@ export interface HubConfig {
     prefix: string
     lockDurationMs: number
     sweepIntervalMs: number
+    /** The delivery queue on Redis: BullMQ, or the hub's own on a Redis stream. */
+    queue: 'bullmq' | 'stream'
   }
   trail: {
     log?: string

@@ -12,15 +12,15 @@ export type JobHandler = (job: DeliveryJob) => Promise<void>
 
 /**
  * The port between intake and delivery. Implementations: the embedded in-process queue (state in
- * the journal) and the Redis stream driver (cluster mode, `redis-streams.ts`). Both pass
- * `test/queue/contract.ts`.
+ * the journal) and, in cluster mode, BullMQ (the default) or the hub's own on a Redis stream
+ * (`redis-streams.ts`). All pass `test/queue/contract.ts`.
  *
  * In the contract: a job added is handed to the handler once per `add`, not before its delay;
  * adding a job for the same message and attempt while it is pending is a no-op; `close` stops
  * handing out jobs and waits for the running handlers.
  *
  * Not in the contract: durability across a crash (the embedded driver rebuilds its jobs from the
- * message store at start; the stream driver keeps them in Redis), ordering between jobs, and retries — the
+ * message store at start; the Redis drivers keep them in Redis), ordering between jobs, and retries — the
  * delivery worker decides retries and adds the next attempt itself, so both drivers back off alike.
  */
 export interface DeliveryQueue {

@@ -11,7 +11,7 @@ import { tmpDir } from '../helpers/tmp.js'
  * Cluster mode with real processes: two hubs on different ports share one Redis. Any process
  * accepts, any delivers; status, mailbox, idempotency and dead letters agree whichever is asked.
  */
-t.test('two hub processes on one Redis behave as one hub', async (t) => {
+for (const queue of ['bullmq', 'stream']) t.test(`two hub processes on one Redis behave as one hub (${queue} queue)`, async (t) => {
   const dir = tmpDir(t)
   const prefix = await redisPrefix(t)
   const sink = await startSink(t)
@@ -19,7 +19,7 @@ t.test('two hub processes on one Redis behave as one hub', async (t) => {
   refusing.answer = () => ({ status: 400 })
   const cfg = writeConfig(dir, {
     hub: { id: 'CLUSTER-HUB', host: '127.0.0.1', dataDir: `${dir}/data`, logLevel: 'warn' },
-    cluster: { prefix, lockDurationMs: 2000, sweepIntervalMs: 2000 },
+    cluster: { prefix, lockDurationMs: 2000, sweepIntervalMs: 2000, queue },
     delivery: { maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 200, timeoutMs: 2000, concurrency: 4 },
     documentTypes: { builtin: false, folders: [FIXTURE_TYPES + 'test-note', FIXTURE_TYPES + 'test-order'] },
     participants: [

@@ -14,14 +14,15 @@ function fakeRedis (o: { version: string, policy?: string, aof?: boolean, append
   } as unknown as Redis
 }
 
-t.test('Redis older than 6.2 is refused with its version in the message', async (t) => {
+t.test('with the stream queue, Redis older than 6.2 is refused with its version in the message', async (t) => {
   for (const version of ['5.0.14', '6.0.20', '6.1.0']) {
-    await t.rejects(checkRedis(fakeRedis({ version })), { code: 'EGIF_ERR_REDIS_VERSION', message: new RegExp(`Redis ${version.replace(/\./g, '\\.')} is too old`) }, version)
+    await t.rejects(checkRedis(fakeRedis({ version }), { streamQueue: true }), { code: 'EGIF_ERR_REDIS_VERSION', message: new RegExp(`Redis ${version.replace(/\./g, '\\.')} is too old`) }, version)
   }
 })
 
-t.test('6.2 and later pass on to the eviction and persistence checks', async (t) => {
-  t.match(await checkRedis(fakeRedis({ version: '6.2.0', aof: true })), { aof: true, appendfsync: 'always', risk: /loses nothing/ })
+t.test('otherwise on to the eviction and persistence checks', async (t) => {
+  t.match(await checkRedis(fakeRedis({ version: '5.0.14' })), { aof: false }, 'the default queue (BullMQ) does not ask for 6.2')
+  t.match(await checkRedis(fakeRedis({ version: '6.2.0', aof: true }), { streamQueue: true }), { aof: true, appendfsync: 'always', risk: /loses nothing/ })
   t.match(await checkRedis(fakeRedis({ version: '7.0.15' })), { aof: false, risk: /no persistence at all/ })
   await t.rejects(checkRedis(fakeRedis({ version: '7.2.4', policy: 'allkeys-lru' })), { code: 'EGIF_ERR_REDIS_EVICTION' })
 })

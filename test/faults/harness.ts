@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { StreamQueue } from '../../src/queue/redis-streams.js'
 import type { Test } from 'tap'
@@ -122,8 +123,11 @@ export async function startRecipient (t: Test, opts: { behave?: (key: string, n:
   return r
 }
 
+/** The cluster queues (`cluster.queue`): the fault tests that depend on the queue run with each. */
+export const QUEUES = ['bullmq', 'stream'] as const
+
 /** A cluster configuration: TH-A sends notes, TH-C receives them by http-push at the recipient. */
-export function clusterConfig (dir: string, prefix: string, recipientUrl: string, delivery: Record<string, number> = {}, cluster: Record<string, number> = {}): string {
+export function clusterConfig (dir: string, prefix: string, recipientUrl: string, delivery: Record<string, number> = {}, cluster: Record<string, unknown> = {}): string {
   return writeConfig(dir, {
     hub: { id: 'FAULT-HUB', host: '127.0.0.1', dataDir: `${dir}/data`, logLevel: 'error' },
     cluster: { prefix, lockDurationMs: 2000, sweepIntervalMs: 2000, ...cluster },
@@ -232,15 +236,18 @@ export interface CheckOptions {
 
 export interface Counts { sent: number, accepted: number, delivered: number, duplicates: number, lost: number, failedAttempts: number }
 
-/** Jobs waiting, delayed or running in the cluster's queue, plus messages the store still has as queued. */
+/** Jobs waiting, delayed or running in the cluster's queue (either driver), plus messages the store still has as queued. */
 async function pending (redisUrl: string, prefix: string): Promise<number> {
-  const queue = new StreamQueue(redisUrl, { prefix })
+  const u = new URL(redisUrl)
+  const bull = new Queue('deliveries', { prefix, connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: 1 } })
+  const stream = new StreamQueue(redisUrl, { prefix })
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
   try {
-    const jobs = await queue.count()
+    const jobs = await bull.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized') + await stream.count()
     return jobs + await redis.scard(`${prefix}:queued`)
   } finally {
-    await queue.close()
+    await bull.close()
+    await stream.close()
     redis.disconnect()
   }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { until } from '../helpers/hub.js'
 import { ownRedis } from '../helpers/own-redis.js'
-import { caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startRecipient } from './harness.js'
+import { QUEUES, caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startRecipient } from './harness.js'
 
 /**
  * Two hub processes share a load; one is killed with SIGKILL mid-burst while deliveries are in
@@ -10,12 +10,12 @@ import { caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startReci
  * over by the survivor once their lock expires (cluster.lockDurationMs, 2 s here); a message the
  * dead process stored but never queued is found by the survivor's sweep.
  */
-t.test('kill -9 of a hub process under load', async (t) => {
+for (const queue of QUEUES) t.test(`kill -9 of a hub process under load (${queue} queue)`, async (t) => {
   const redis = await ownRedis(t)
   const dir = caseDir(t)
   // Each answer takes a while, so both processes hold deliveries at the kill.
   const recipient = await startRecipient(t, { hubTimeoutMs: 5000, behave: () => ({ status: 200, delayMs: 150 }) })
-  const cfg = clusterConfig(dir, 'fkill', recipient.url, { timeoutMs: 5000 })
+  const cfg = clusterConfig(dir, 'fkill', recipient.url, { timeoutMs: 5000 }, { queue })
   const [victim, survivor] = await startHubs(t, cfg, redis.url, 2)
   let urls = [victim.url, survivor.url]
 

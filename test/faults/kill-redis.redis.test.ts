@@ -1,7 +1,7 @@
 import t from 'tap'
 import { until } from '../helpers/hub.js'
 import { ownRedis } from '../helpers/own-redis.js'
-import { caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startRecipient } from './harness.js'
+import { QUEUES, caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startRecipient } from './harness.js'
 
 /**
  * Redis (AOF, appendfsync always) is killed with SIGKILL mid-burst and started again. While it is
@@ -9,11 +9,11 @@ import { caseDir, checkInvariant, clusterConfig, startHubs, startLoad, startReci
  * the processes recover on their own and every message that got a 202 — before the crash or
  * after — is delivered.
  */
-t.test('kill -9 of Redis under load', async (t) => {
+for (const queue of QUEUES) t.test(`kill -9 of Redis under load (${queue} queue)`, async (t) => {
   const redis = await ownRedis(t, ['--appendonly', 'yes', '--appendfsync', 'always'])
   const dir = caseDir(t)
   const recipient = await startRecipient(t, { hubTimeoutMs: 5000, behave: () => ({ status: 200, delayMs: 50 }) })
-  const cfg = clusterConfig(dir, 'fredis', recipient.url, { timeoutMs: 5000 })
+  const cfg = clusterConfig(dir, 'fredis', recipient.url, { timeoutMs: 5000 }, { queue })
   const hubs = await startHubs(t, cfg, redis.url, 2)
 
   const load = startLoad({ urls: () => hubs.map((h) => h.url), total: 300, idPrefix: 'redis', retryForMs: 40000 })

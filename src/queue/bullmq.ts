@@ -1,0 +1,118 @@
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
+import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+
+export interface BullMqQueueOptions {
+  /** Key prefix shared by every hub process of one cluster. Default `egif`. */
+  prefix?: string
+  /** Queue name. Default `deliveries`. */
+  name?: string
+  /**
+   * How long a worker holds a job before another process may take it over (BullMQ renews the lock
+   * while the job runs). A process killed mid-delivery has its job picked up after about this long.
+   * Default 10 s.
+   */
+  lockDurationMs?: number
+}
+
+const ADD_TIMEOUT_MS = 3000
+
+async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer from Redis in ${ms} ms`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** BullMQ job ids must not contain ':'; ids and participant ids never contain '/'. */
+function bullJobId (job: DeliveryJob): string {
+  return jobId(job).replace(/\u0000/g, '/')
+}
+
+/**
+ * The cluster-mode queue: BullMQ on Redis. Any hub process adds, any process's worker delivers; a
+ * job whose worker died is moved back to the wait list when its lock expires and delivered by
+ * another process.
+ *
+ * BullMQ resolves an `add` whose job id already exists as if it had added it. A reused id with
+ * other content must never vanish like that, so after every `add` the stored job's digest is
+ * compared with the new one.
+ */
+export class BullMqQueue implements DeliveryQueue {
+  private readonly queue: Queue
+  private worker: Worker | null = null
+  private readonly connection: Record<string, unknown>
+  private readonly opts: Required<BullMqQueueOptions>
+
+  constructor (url: string, opts: BullMqQueueOptions = {}) {
+    const u = new URL(url)
+    this.connection = {
+      host: u.hostname,
+      port: Number(u.port === '' ? 6379 : u.port),
+      ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.username !== '' ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      retryStrategy: (times: number) => Math.min(times * 100, 2000)
+    }
+    this.opts = { prefix: opts.prefix ?? 'egif', name: opts.name ?? 'deliveries', lockDurationMs: opts.lockDurationMs ?? 10_000 }
+    this.queue = new Queue(this.opts.name, {
+      connection: { ...this.connection, maxRetriesPerRequest: 1 } as ConnectionOptions,
+      prefix: this.opts.prefix
+    })
+    this.queue.on('error', () => { /* surfaced by add() and by readiness */ })
+  }
+
+  /**
+   * Adds a job. Bounded in time: while Redis is away this fails within `ADD_TIMEOUT_MS` instead of
+   * waiting, and the caller relies on the sweep (the message is already stored as queued).
+   */
+  async add (job: DeliveryJob, opts: { delayMs?: number } = {}): Promise<void> {
+    await withTimeout(this.addNow(job, opts), ADD_TIMEOUT_MS, `adding delivery job ${bullJobId(job)}`)
+  }
+
+  private async addNow (job: DeliveryJob, opts: { delayMs?: number }): Promise<void> {
+    const id = bullJobId(job)
+    await this.queue.add('deliver', job, {
+      jobId: id,
+      delay: Math.max(0, opts.delayMs ?? 0),
+      removeOnComplete: true,
+      removeOnFail: true,
+      attempts: 1
+    })
+    // Only the job's data, not the whole job (getJob reads every field and builds a Job).
+    const data = await (await this.queue.getBackend().client).hget(this.queue.toKey(id), 'data')
+    // Null: it already ran and was removed, which needs no check.
+    const digest = data === null ? job.digest : (JSON.parse(data) as DeliveryJob).digest
+    if (digest !== job.digest) throw new Error(`job ${id} exists with digest ${digest}, not ${job.digest}`)
+  }
+
+  process (handler: JobHandler, concurrency: number): void {
+    this.worker = new Worker(this.opts.name, async (j: Job) => { await handler(j.data as DeliveryJob) }, {
+      connection: { ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions,
+      prefix: this.opts.prefix,
+      concurrency,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
+      // A stalled job is a delivery whose process died: always try again, never fail it for that.
+      maxStalledCount: 1000
+    })
+    this.worker.on('error', () => { /* reconnects by itself; readiness reports the outage */ })
+  }
+
+  size (): number {
+    return 0
+  }
+
+  /** Jobs waiting, delayed or running in the whole cluster. */
+  async count (): Promise<number> {
+    return await this.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized')
+  }
+
+  async close (): Promise<void> {
+    // Worker.close waits for the jobs it is running; the delivery timeout bounds them.
+    await this.worker?.close()
+    await this.queue.close()
+  }
+}
