@@ -33,6 +33,9 @@ const T = quick
 const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256)
 /** Scenario (d): hub processes on the one Redis (`--cluster-processes=N`, default 2). */
 const CLUSTER_PROCESSES = Number(args.find((a) => a.startsWith('--cluster-processes='))?.slice(20) ?? 2)
+/** Scenario (d): the cluster's delivery queue (`--cluster-queue=bullmq|stream`, default the hub's default). */
+const CLUSTER_QUEUE = args.find((a) => a.startsWith('--cluster-queue='))?.slice(16)
+if (CLUSTER_QUEUE !== undefined && CLUSTER_QUEUE !== 'bullmq' && CLUSTER_QUEUE !== 'stream') throw new Error(`--cluster-queue is bullmq or stream, not ${CLUSTER_QUEUE}`)
 /** Document-check threads per hub process (`--check-threads=N`; default the hub's own default). */
 const CHECK_THREADS = args.find((a) => a.startsWith('--check-threads='))?.slice(16)
 /** Node options for the hub processes (`--hub-node-options="--flag …"`), e.g. V8 settings to compare. */
@@ -150,12 +153,12 @@ async function saturate (label: string, urls: string[], make: ReturnType<typeof 
 
 async function scenario (id: Id): Promise<void> {
   const f = bodyOf(id)
-  const title = id === 'd' ? `${f.title}, cluster: ${CLUSTER_PROCESSES} process${CLUSTER_PROCESSES === 1 ? '' : 'es'} on Redis` : f.title
+  const title = id === 'd' ? `${f.title}, cluster: ${CLUSTER_PROCESSES} process${CLUSTER_PROCESSES === 1 ? '' : 'es'} on Redis${CLUSTER_QUEUE !== undefined ? `, ${CLUSTER_QUEUE} queue` : ''}` : f.title
   log(`(${id}) ${title}`)
   const sink = await startProcess('sink')
   const redis = id === 'd' ? await startRedis() : undefined
   const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : [])]
-  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}` } : {}) }
+  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
   const hubs: BenchProcess[] = []
   try {
     for (let n = 0; n < (id === 'd' ? CLUSTER_PROCESSES : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
@@ -340,6 +343,6 @@ out.push('', `machine: ${machine}; ${quick ? 'quick' : 'full'} run, ${((performa
 process.stdout.write(out.join('\n') + '\n')
 mkdirSync(ROOT + 'bench/results', { recursive: true })
 const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, hubNodeOptions: HUB_NODE_OPTIONS, rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
 process.stdout.write(`written to ${file}\n`)
 export type { ProcStats }

@@ -30,7 +30,7 @@ import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from '
  * start, and split by thread: the event loop, the hub's document-check threads, the rest — libuv's
  * thread pool (file writes, fsync, signatures) and V8's own threads).
  */
-interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, dataDir?: string, checkThreads?: number }
+interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, clusterQueue?: 'bullmq' | 'stream', dataDir?: string, checkThreads?: number }
 const kind = process.argv[2]
 const spec = JSON.parse(process.argv[3] ?? '{}') as Spec
 let peakRss = process.memoryUsage.rss()
@@ -150,7 +150,7 @@ if (kind === 'sink') {
   const dataDir = spec.dataDir ?? mkdtempSync(join(tmpdir(), 'egif-bench-'))
   const cfg = resolveConfig({
     hub: { id: 'BENCH-HUB', dataDir, logLevel: 'warn', ...(spec.checkThreads !== undefined ? { checkThreads: spec.checkThreads } : {}) },
-    ...(spec.redisUrl !== undefined ? { cluster: { prefix: spec.prefix ?? 'egif-bench' } } : {}),
+    ...(spec.redisUrl !== undefined ? { cluster: { prefix: spec.prefix ?? 'egif-bench', ...(spec.clusterQueue !== undefined ? { queue: spec.clusterQueue } : {}) } } : {}),
     documentTypes: { builtin: true, xsd: spec.scenario === 'b' ? [etaxTaxInvoiceType()] : [] },
     participants: [
       { id: SENDER, name: { en: 'Bench sender' }, apiKeys: [hashApiKey(SENDER_KEY)], signingCertificates: [spec.certFile!] },
