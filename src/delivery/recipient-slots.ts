@@ -1,11 +1,12 @@
+import { Fifo } from '../queue/fifo.js'
+
 /** Gives back a slot taken with {@link RecipientSlots.take}. */
 export type Release = () => void
 
 interface Slots {
   running: number
   /** Deliveries waiting for a slot, first come first served; each resolves with its slot or `undefined` when the hub stops. */
-  waiting: Array<(release: Release | undefined) => void>
-  waitingHead: number
+  waiting: Fifo<(release: Release | undefined) => void>
 }
 
 /**
@@ -24,7 +25,7 @@ export class RecipientSlots {
   take (recipient: string, limit: number): Release | Promise<Release | undefined> | undefined {
     if (this.closed) return undefined
     let s = this.byRecipient.get(recipient)
-    if (s === undefined) this.byRecipient.set(recipient, s = { running: 0, waiting: [], waitingHead: 0 })
+    if (s === undefined) this.byRecipient.set(recipient, s = { running: 0, waiting: new Fifo() })
     if (s.running < limit) {
       s.running++
       return this.releaser(recipient, s)
@@ -36,18 +37,13 @@ export class RecipientSlots {
   /** Deliveries to `recipient` under way and waiting. */
   load (recipient: string): { running: number, waiting: number } {
     const s = this.byRecipient.get(recipient)
-    return s === undefined ? { running: 0, waiting: 0 } : { running: s.running, waiting: s.waiting.length - s.waitingHead }
+    return s === undefined ? { running: 0, waiting: 0 } : { running: s.running, waiting: s.waiting.length }
   }
 
   /** Every delivery still waiting gets `undefined`, and so does every later `take`. */
   close (): void {
     this.closed = true
-    for (const s of this.byRecipient.values()) {
-      const waiting = s.waiting.slice(s.waitingHead)
-      s.waiting = []
-      s.waitingHead = 0
-      for (const w of waiting) w(undefined)
-    }
+    for (const s of this.byRecipient.values()) for (const w of s.waiting.drain()) w(undefined)
   }
 
   private releaser (recipient: string, s: Slots): Release {
@@ -55,16 +51,9 @@ export class RecipientSlots {
     return () => {
       if (released) return
       released = true
-      if (s.waitingHead < s.waiting.length) {
-        // The slot passes to the next delivery waiting: `running` stays as it is.
-        const next = s.waiting[s.waitingHead++]
-        if (s.waitingHead === s.waiting.length) {
-          s.waiting = []
-          s.waitingHead = 0
-        } else if (s.waitingHead > 1024 && s.waitingHead * 2 > s.waiting.length) {
-          s.waiting = s.waiting.slice(s.waitingHead)
-          s.waitingHead = 0
-        }
+      // The slot passes to the next delivery waiting: `running` stays as it is.
+      const next = s.waiting.shift()
+      if (next !== undefined) {
         next(this.releaser(recipient, s))
         return
       }

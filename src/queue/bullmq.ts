@@ -1,5 +1,5 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
-import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { jobId, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface BullMqQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -15,15 +15,6 @@ export interface BullMqQueueOptions {
 }
 
 const ADD_TIMEOUT_MS = 3000
-
-async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer from Redis in ${ms} ms`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** BullMQ job ids must not contain ':'; ids and participant ids never contain '/'. */
 function bullJobId (job: DeliveryJob): string {

@@ -1,3 +1,4 @@
+import { Fifo } from './fifo.js'
 import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 /**
@@ -5,9 +6,8 @@ import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './
  * durable record, and at start the hub adds a job for every message that is not yet delivered.
  */
 export class EmbeddedQueue implements DeliveryQueue {
-  /** Jobs due, oldest first: `ready[head]` is next (a queue that shift() would make quadratic). */
-  private ready: DeliveryJob[] = []
-  private head = 0
+  /** Jobs due, oldest first. */
+  private readonly ready = new Fifo<DeliveryJob>()
   private readonly known = new Map<string, string>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private handler: JobHandler | null = null
@@ -50,15 +50,8 @@ export class EmbeddedQueue implements DeliveryQueue {
   }
 
   private pump (): void {
-    while (!this.closed && this.handler !== null && this.running < this.concurrency && this.head < this.ready.length) {
-      const job = this.ready[this.head++]
-      if (this.head === this.ready.length) {
-        this.ready = []
-        this.head = 0
-      } else if (this.head > 1024 && this.head * 2 > this.ready.length) {
-        this.ready = this.ready.slice(this.head)
-        this.head = 0
-      }
+    while (!this.closed && this.handler !== null && this.running < this.concurrency && this.ready.length > 0) {
+      const job = this.ready.shift()!
       this.running++
       const handler = this.handler
       void handler(job)

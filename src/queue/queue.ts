@@ -35,3 +35,13 @@ export interface DeliveryQueue {
 export function jobId (job: Pick<DeliveryJob, 'sender' | 'messageId' | 'attempt'>): string {
   return `${job.sender}\u0000${job.messageId}\u0000${job.attempt}`
 }
+
+/** `p`, or a rejection naming `what` when Redis has not answered within `ms`. */
+export async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer from Redis in ${ms} ms`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

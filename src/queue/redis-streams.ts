@@ -1,7 +1,8 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { Fifo } from './fifo.js'
+import { jobId, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface StreamQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -90,15 +91,6 @@ interface Commands {
 
 type StreamEntry = [id: string, fields: string[]]
 
-async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer from Redis in ${ms} ms`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 function field (fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
   return undefined
@@ -129,7 +121,7 @@ export class StreamQueue implements DeliveryQueue {
   private concurrency = 1
   /** Entries this process holds: running, or taken over and waiting for a free slot. Entry id → job id. */
   private readonly held = new Map<string, string>()
-  private readonly backlog: StreamEntry[] = []
+  private readonly backlog = new Fifo<StreamEntry>()
   private running = 0
   private closed = false
   private readonly timers: NodeJS.Timeout[] = []

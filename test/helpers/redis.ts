@@ -30,3 +30,26 @@ export async function redisPrefix (t: Test, url = SHARED_REDIS): Promise<string>
   })
   return prefix
 }
+
+/**
+ * The commands clients (not scripts) send for keys under `prefix` while `work` runs, as Redis sees
+ * them; a script is `script` whether it came as EVALSHA or (the first time on a connection) EVAL.
+ */
+export async function commandsSent (prefix: string, work: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = []
+  const client = new Redis(SHARED_REDIS)
+  const monitor = await client.monitor()
+  client.disconnect()
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = args[0].toLowerCase()
+    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : name)
+  })
+  try {
+    await work()
+    // A command seen by Redis reaches the monitor just after its answer reached the client.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  } finally {
+    monitor.disconnect()
+  }
+  return seen
+}

@@ -187,7 +187,7 @@ t.test('push: a recipient gets at most delivery.maxConcurrent requests at once, 
   await until(() => hub.worker.load('TH-C').waiting > 0, 'deliveries waiting for a slot')
   t.equal(hub.worker.load('TH-C').running, 2, 'two under way while the others wait')
   await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
-  t.equal(most, 2, 'never more than two requests open at the recipient')
+  t.ok(most <= 2, `never more than two requests open at the recipient (saw ${most})`)
   t.equal(seen.size, 10)
   for (const id of ids) t.same((await hub.store.get('TH-A', id))!.events.map((e) => e.type), ['accepted', 'delivered'], `${id}: one attempt, no failure for the wait`)
 })
@@ -197,17 +197,28 @@ t.test('push: the hub-wide delivery.perRecipient applies to a recipient without 
   sink.server.removeAllListeners('request')
   let open = 0
   let most = 0
+  let holding = true
+  const held: Array<() => void> = []
   sink.server.on('request', (req, res) => {
     open++
     most = Math.max(most, open)
     req.resume()
-    req.on('end', () => { setTimeout(() => { open--; res.writeHead(200).end() }, 20) })
+    req.on('end', () => {
+      const answer = (): void => { open--; res.writeHead(200).end() }
+      if (holding) held.push(answer)
+      else answer()
+    })
   })
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 8; raw.delivery.perRecipient = 3 } })
   const ids = Array.from({ length: 9 }, (_, i) => `pr-${i}`)
   for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
+  // The recipient answers nothing yet: three requests reach it, the others wait in the hub.
+  await until(() => open === 3 && hub.worker.load('TH-C').waiting === 5, 'three requests at the recipient, five deliveries waiting')
+  t.same(hub.worker.load('TH-C'), { running: 3, waiting: 5 })
+  holding = false
+  for (const f of held.splice(0)) f()
   await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
-  t.equal(most, 3)
+  t.equal(most, 3, 'never more than three at once')
 })
 
 t.test('push: deliveries waiting for a slot when the hub stops make no attempt, and the next start delivers them', async (t) => {

@@ -1,7 +1,6 @@
 import t from 'tap'
-import { Redis } from 'ioredis'
 import { StreamQueue } from '../../src/queue/redis-streams.js'
-import { SHARED_REDIS, redisPrefix } from '../helpers/redis.js'
+import { SHARED_REDIS, commandsSent, redisPrefix } from '../helpers/redis.js'
 import { queueContract } from './contract.js'
 
 queueContract(t, async () => {
@@ -17,25 +16,18 @@ t.test('an add is one script; a job taken is one read for the batch, a finished 
   t.teardown(async () => { await q.close() })
   // The first add also loads the script: not what is counted.
   await q.add(job('first'))
-  const seen: string[] = []
-  const client = new Redis(SHARED_REDIS)
-  const monitor = await client.monitor()
-  client.disconnect()
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = args[0].toLowerCase()
-    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : name)
+  const adds = await commandsSent(prefix, async () => {
+    await q.add(job('rt'))
+    await t.rejects(q.add({ ...job('rt'), digest: 'sha256:other' }), /pending with other content \(sha256:rt\)/)
   })
-  await q.add(job('rt'))
-  await t.rejects(q.add({ ...job('rt'), digest: 'sha256:other' }), /pending with other content \(sha256:rt\)/)
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  t.same(seen, ['script', 'script'], 'one script per add, the refused one too')
-  seen.length = 0
+  t.same(adds, ['script', 'script'], 'one script per add, the refused one too')
   const handled: string[] = []
-  q.process(async (j) => { handled.push(j.messageId) }, 8)
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  monitor.disconnect()
+  const taking = await commandsSent(prefix, async () => {
+    q.process(async (j) => { handled.push(j.messageId) }, 8)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  })
   t.same(handled.sort(), ['first', 'rt'])
-  const commands = seen.filter((c) => c !== 'xgroup')
+  const commands = taking.filter((c) => c !== 'xgroup')
   t.equal(commands[0], 'xreadgroup')
   t.same(commands.sort(), ['script', 'script', 'xreadgroup', 'xreadgroup'], 'both jobs in one read, a script each to finish them, and the next read, which waits')
   t.equal(await q.count(), 0, 'nothing left pending')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { RedisStore } from '../../src/store/redis-store.js'
-import { SHARED_REDIS, redisPrefix } from '../helpers/redis.js'
+import { SHARED_REDIS, commandsSent, redisPrefix } from '../helpers/redis.js'
 import { meta, record, storeContract } from './contract.js'
 
 storeContract(t, async (t) => {
@@ -12,29 +12,6 @@ storeContract(t, async (t) => {
 t.test('an unreachable Redis is a clear storage error', async (t) => {
   await t.rejects(RedisStore.open('redis://127.0.0.1:9', {}, { retryStrategy: () => null }), { code: 'EGIF_ERR_STORAGE_UNAVAILABLE', message: /cannot connect to Redis/ })
 })
-
-/**
- * The commands clients (not scripts) send for keys under `prefix` while `work` runs, as Redis sees
- * them; a script is `script` whether it came as EVALSHA or (the first time on a connection) EVAL.
- */
-async function commandsSent (prefix: string, work: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = []
-  const client = new Redis(SHARED_REDIS)
-  const monitor = await client.monitor()
-  client.disconnect()
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = args[0].toLowerCase()
-    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : name)
-  })
-  try {
-    await work()
-    // A command seen by Redis reaches the monitor just after its answer reached the client.
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  } finally {
-    monitor.disconnect()
-  }
-  return seen
-}
 
 t.test('each store call is one command: writes answer with the message, a read brings the body along', async (t) => {
   const prefix = await redisPrefix(t)

@@ -1,0 +1,37 @@
+/**
+ * First in, first out, with O(1) `shift`: an array read from a moving head (`Array.shift` is
+ * linear in the length), compacted once the part already read is most of it.
+ */
+export class Fifo<T> {
+  private items: T[] = []
+  private head = 0
+
+  get length (): number {
+    return this.items.length - this.head
+  }
+
+  push (item: T): void {
+    this.items.push(item)
+  }
+
+  shift (): T | undefined {
+    if (this.head === this.items.length) return undefined
+    const item = this.items[this.head++]
+    if (this.head === this.items.length) {
+      this.items = []
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+
+  /** Everything still in it, oldest first; leaves it empty. */
+  drain (): T[] {
+    const rest = this.items.slice(this.head)
+    this.items = []
+    this.head = 0
+    return rest
+  }
+}
