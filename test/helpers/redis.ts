@@ -34,15 +34,16 @@ export async function redisPrefix (t: Test, url = SHARED_REDIS): Promise<string>
 /**
  * The commands clients (not scripts) send for keys under `prefix` while `work` runs, as Redis sees
  * them; a script is `script` whether it came as EVALSHA or (the first time on a connection) EVAL.
+ * With `args`, another command is followed by its arguments after the key (`hget data`).
  */
-export async function commandsSent (prefix: string, work: () => Promise<void>): Promise<string[]> {
+export async function commandsSent (prefix: string, work: () => Promise<void>, opts: { args?: boolean } = {}): Promise<string[]> {
   const seen: string[] = []
   const client = new Redis(SHARED_REDIS)
   const monitor = await client.monitor()
   client.disconnect()
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = args[0].toLowerCase()
-    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : name)
+    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : opts.args === true ? `${name} ${args.slice(2).join(' ')}`.trim() : name)
   })
   try {
     await work()

@@ -1,7 +1,6 @@
 import t from 'tap'
-import { Redis } from 'ioredis'
 import { BullMqQueue } from '../../src/queue/bullmq.js'
-import { SHARED_REDIS, redisPrefix } from '../helpers/redis.js'
+import { SHARED_REDIS, commandsSent, redisPrefix } from '../helpers/redis.js'
 import { queueContract } from './contract.js'
 
 queueContract(t, async () => {
@@ -16,17 +15,9 @@ t.test('an add is one script and one read of the job\'s data, never the whole jo
   const job = { sender: 'TH-A', messageId: 'rt', attempt: 1, digest: 'sha256:rt' }
   // The first add also loads BullMQ's scripts and reads the Redis version: not what is counted.
   await q.add({ ...job, messageId: 'first' })
-  const seen: string[] = []
-  const client = new Redis(SHARED_REDIS)
-  const monitor = await client.monitor()
-  client.disconnect()
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = args[0].toLowerCase()
-    if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : `${name} ${args.slice(2).join(' ')}`.trim())
-  })
-  await q.add(job)
-  await t.rejects(q.add({ ...job, digest: 'sha256:other' }), /exists with digest sha256:rt/)
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  monitor.disconnect()
+  const seen = await commandsSent(prefix, async () => {
+    await q.add(job)
+    await t.rejects(q.add({ ...job, digest: 'sha256:other' }), /exists with digest sha256:rt/)
+  }, { args: true })
   t.same(seen, ['script', 'hget data', 'script', 'hget data'])
 })
