@@ -123,7 +123,11 @@ export class StreamQueue implements DeliveryQueue {
   private readonly held = new Map<string, string>()
   private readonly backlog = new Fifo<StreamEntry>()
   private running = 0
+  /** No more jobs are taken (close was called); the running ones still finish, renew and may add their next attempt. */
   private closed = false
+  /** Closed and drained: nothing more is added. */
+  private ended = false
+  private renewTimer: NodeJS.Timeout | undefined
   private readonly timers: NodeJS.Timeout[] = []
   private loop: Promise<void> | null = null
   private wake: (() => void) | null = null
@@ -155,7 +159,7 @@ export class StreamQueue implements DeliveryQueue {
    * already pending with the same content is left as it is; with other content, refused.
    */
   async add (job: DeliveryJob, opts: { delayMs?: number } = {}): Promise<void> {
-    if (this.closed) throw new Error('the queue is closed')
+    if (this.ended) throw new Error('the queue is closed')
     const id = jobId(job).replace(/\u0000/g, '/')
     const data = JSON.stringify({ sender: job.sender, messageId: job.messageId, attempt: job.attempt, digest: job.digest })
     const { jobs, ready, delayed } = this.keys
@@ -182,7 +186,14 @@ export class StreamQueue implements DeliveryQueue {
       this.timers.push(t)
     }
     every(this.promoteEveryMs, async () => { await this.redis.egifQueuePromote(this.keys.delayed, this.keys.ready, this.keys.jobs) })
-    every(Math.max(100, Math.floor(this.lockDurationMs / 3)), async () => { await this.renew() })
+    // Renewals go on while close() waits for the running jobs, so a long delivery is not taken over meanwhile.
+    let renewing = false
+    this.renewTimer = setInterval(() => {
+      if (renewing) return
+      renewing = true
+      this.renew().catch(() => {}).finally(() => { renewing = false })
+    }, Math.max(100, Math.floor(this.lockDurationMs / 3)))
+    this.renewTimer.unref()
     every(Math.max(200, Math.floor(this.lockDurationMs / 2)), async () => { await this.takeOver() })
     this.loop = this.read()
   }
@@ -196,16 +207,19 @@ export class StreamQueue implements DeliveryQueue {
     return 0
   }
 
-  /** Stops taking jobs, waits for the running ones, and closes the connections. */
+  /** Stops taking jobs, waits for the running ones (which may still add jobs), and closes the connections. */
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
     for (const t of this.timers) clearInterval(t)
     this.wake?.()
-    // Ends a read blocked in Redis at once; what it would have returned stays in the stream.
+    // Ends a read blocked in Redis at once. Entries Redis handed to this read as the connection
+    // closed are in this process's pending list, unrenewed: another process takes them over.
     this.blocking?.disconnect()
     await this.loop
     if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    clearInterval(this.renewTimer)
+    this.ended = true
     this.redis.disconnect()
   }
 

@@ -50,7 +50,9 @@ t.test('a job held by a process that stopped renewing it is taken over by anothe
   await first.add(job('orphan'))
   await tookIt
   // The first process hangs: no renewals from here on (its timers stop, its handler never ends).
-  ;(first as unknown as { timers: NodeJS.Timeout[] }).timers.forEach(clearInterval)
+  const hung = first as unknown as { timers: NodeJS.Timeout[], renewTimer: NodeJS.Timeout }
+  hung.timers.forEach(clearInterval)
+  clearInterval(hung.renewTimer)
   const started = Date.now()
   const handledBySecond: string[] = []
   let done!: () => void
@@ -105,4 +107,26 @@ t.test('jobs wait in Redis while no process takes them, and survive a new connec
   }, 4)
   await all
   t.same(seen.sort(), ['later#2', 'now#1'])
+})
+
+t.test('while close waits for a running job, that job may add its next attempt, and it is kept', async (t) => {
+  const prefix = await redisPrefix(t)
+  const q = new StreamQueue(SHARED_REDIS, { prefix })
+  let started!: () => void
+  const running = new Promise<void>((resolve) => { started = resolve })
+  q.process(async (j) => {
+    started()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await q.add({ ...j, attempt: j.attempt + 1 }, { delayMs: 50 })
+  }, 1)
+  await q.add(job('retry'))
+  await running
+  await q.close()
+  const next = new StreamQueue(SHARED_REDIS, { prefix })
+  t.teardown(async () => { await next.close() })
+  t.equal(await next.count(), 1, 'the next attempt waits in Redis')
+  let got!: (attempt: number) => void
+  const attempt = new Promise<number>((resolve) => { got = resolve })
+  next.process(async (j) => { got(j.attempt) }, 1)
+  t.equal(await attempt, 2)
 })
