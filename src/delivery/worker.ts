@@ -132,12 +132,16 @@ export class DeliveryWorker {
     let release = this.slots.take(m.receiver, recipient.maxConcurrent ?? this.deps.config.perRecipient)
     if (release instanceof Promise) {
       release = await release
-      // Stopping while it waited: no attempt was made, and the message stays queued for the next start.
+      // Stopping while it waited: no attempt was made, and the message stays queued (for the next
+      // start, or in cluster mode for another process's sweep).
       if (release === undefined) return
-      if (!(await this.stillDue(m, attempt))) {
-        release()
-        return
+      let due = false
+      try {
+        due = await this.stillDue(m, attempt)
+      } finally {
+        if (!due) release()
       }
+      if (!due) return
     }
     if (release === undefined) return
     const releaseSlot: Release = release
