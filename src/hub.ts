@@ -130,7 +130,7 @@ export class Hub {
       this.recipients.set(p.id, {
         ...resolved,
         retry: { ...config.delivery, ...delivery?.retry },
-        maxConcurrent: delivery?.maxConcurrent ?? config.delivery.perRecipient,
+        ...(delivery?.maxConcurrent !== undefined ? { maxConcurrent: delivery.maxConcurrent } : {}),
         ...(signer !== undefined ? { signer } : {})
       })
     }

@@ -9,7 +9,7 @@ import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
 import { withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
-import { type Release, RecipientSlots } from './recipient-slots.js'
+import { RecipientSlots } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
 
 export interface Recipient {
@@ -144,7 +144,6 @@ export class DeliveryWorker {
       if (!due) return
     }
     if (release === undefined) return
-    const releaseSlot: Release = release
     // One controller per attempt, aborted by its timeout or by stop(): cheaper than
     // AbortSignal.timeout + AbortSignal.any, which cost a timer and a weak reference set each.
     const timeoutMs = (recipient.retry ?? this.deps.config).timeoutMs
@@ -175,7 +174,7 @@ export class DeliveryWorker {
     } finally {
       clearTimeout(timer)
       this.inFlight.delete(ac)
-      releaseSlot()
+      release()
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()

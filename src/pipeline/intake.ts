@@ -106,7 +106,7 @@ export class Intake {
     try {
       result = await deps.store.accept(meta, req.body, async () => {
         // The trail record and the message are written in parallel; 202 waits for both.
-        const begun = deps.trail.begin({
+        const { position: trail, done } = deps.trail.begin({
           type: 'accepted',
           at: meta.receivedAt,
           messageId: meta.messageId,
@@ -117,10 +117,9 @@ export class Intake {
           digest: meta.digest,
           size: meta.size
         })
-        const trail = { log: begun.log, index: begun.index }
-        recorded = begun.done
+        recorded = done
         // Awaited below; if the store fails first, the error the caller sees is the store's.
-        begun.done.catch(() => {})
+        done.catch(() => {})
         const unsigned: Omit<Receipt, 'signature'> = {
           messageId: meta.messageId,
           status: 'accepted',

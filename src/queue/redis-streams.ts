@@ -119,16 +119,18 @@ export class StreamQueue implements DeliveryQueue {
   private readonly promoteEveryMs: number
   private handler: JobHandler | null = null
   private concurrency = 1
-  /** Entries this process holds: running, or taken over and waiting for a free slot. Entry id → job id. */
-  private readonly held = new Map<string, string>()
+  /** Entries this process holds and renews: running, or taken over and waiting for a free slot. */
+  private readonly held = new Set<string>()
   private readonly backlog = new Fifo<StreamEntry>()
   private running = 0
   /** No more jobs are taken (close was called); the running ones still finish, renew and may add their next attempt. */
   private closed = false
   /** Closed and drained: nothing more is added. */
   private ended = false
-  private renewTimer: NodeJS.Timeout | undefined
+  /** Stopped when close() is called. */
   private readonly timers: NodeJS.Timeout[] = []
+  /** Renewals, stopped only once the running jobs are done. */
+  private renewTimer: NodeJS.Timeout | undefined
   private loop: Promise<void> | null = null
   private wake: (() => void) | null = null
   private idle: Array<() => void> = []
@@ -175,26 +177,21 @@ export class StreamQueue implements DeliveryQueue {
     this.concurrency = Math.max(1, concurrency)
     this.blocking = this.redis.duplicate({ maxRetriesPerRequest: null })
     this.blocking.on('error', () => {})
-    const every = (ms: number, f: () => Promise<unknown>): void => {
+    /** Runs `f` every `ms`, never two at once. */
+    const every = (ms: number, f: () => Promise<unknown>): NodeJS.Timeout => {
       let busy = false
       const t = setInterval(() => {
-        if (busy || this.closed) return
+        if (busy) return
         busy = true
         f().catch(() => { /* Redis away: the next round tries again */ }).finally(() => { busy = false })
       }, ms)
       t.unref()
-      this.timers.push(t)
+      return t
     }
-    every(this.promoteEveryMs, async () => { await this.redis.egifQueuePromote(this.keys.delayed, this.keys.ready, this.keys.jobs) })
+    this.timers.push(every(this.promoteEveryMs, async () => { await this.redis.egifQueuePromote(this.keys.delayed, this.keys.ready, this.keys.jobs) }))
+    this.timers.push(every(Math.max(200, Math.floor(this.lockDurationMs / 2)), async () => { await this.takeOver() }))
     // Renewals go on while close() waits for the running jobs, so a long delivery is not taken over meanwhile.
-    let renewing = false
-    this.renewTimer = setInterval(() => {
-      if (renewing) return
-      renewing = true
-      this.renew().catch(() => {}).finally(() => { renewing = false })
-    }, Math.max(100, Math.floor(this.lockDurationMs / 3)))
-    this.renewTimer.unref()
-    every(Math.max(200, Math.floor(this.lockDurationMs / 2)), async () => { await this.takeOver() })
+    this.renewTimer = every(Math.max(100, Math.floor(this.lockDurationMs / 3)), async () => { await this.renew() })
     this.loop = this.read()
   }
 
@@ -255,7 +252,7 @@ export class StreamQueue implements DeliveryQueue {
   private start ([entry, fields]: StreamEntry): void {
     const id = field(fields, 'id')
     const data = field(fields, 'job')
-    this.held.set(entry, id ?? '')
+    this.held.add(entry)
     this.running++
     const run = async (): Promise<void> => {
       if (id !== undefined && data !== undefined) {
@@ -306,7 +303,7 @@ export class StreamQueue implements DeliveryQueue {
       const [next, entries, deleted] = await this.redis.xautoclaim(this.keys.ready, GROUP, this.consumer, this.lockDurationMs, cursor, 'COUNT', 100) as [string, Array<StreamEntry | null>, string[]?]
       for (const e of entries) {
         if (e === null || this.held.has(e[0])) continue
-        this.held.set(e[0], field(e[1], 'id') ?? '')
+        this.held.add(e[0])
         this.backlog.push(e)
       }
       // Entries deleted from the stream while pending: nothing to run, only the pending list to clear.

@@ -98,7 +98,7 @@ export class Trail {
    * Appends a record; its position is known at once, `done` resolves once it is on disk.
    * @throws HubError EGIF_ERR_TRAIL_UNAVAILABLE after close.
    */
-  begin (e: TrailEvent): TrailPosition & { done: Promise<void> } {
+  begin (e: TrailEvent): { position: TrailPosition, done: Promise<void> } {
     if (this.closed) throw new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `trail ${this.log} is closed`)
     const index = this.ix.size
     // Records are in time order, so a time range is a slice: a late `at` is moved up to the last.
@@ -114,15 +114,15 @@ export class Trail {
       const every = this.checkpointEvery
       if (Math.floor(this.durable / every) > Math.floor(before / every)) void this.checkpoint(Math.floor(this.durable / every) * every).catch(() => {})
     })
-    return { log: this.log, index, done }
+    return { position: { log: this.log, index }, done }
   }
 
 
   /** Appends a record and waits until it is on disk. */
   async append (e: TrailEvent): Promise<TrailPosition> {
-    const b = this.begin(e)
-    await b.done
-    return { log: b.log, index: b.index }
+    const { position, done } = this.begin(e)
+    await done
+    return position
   }
 
   /**
