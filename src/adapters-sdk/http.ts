@@ -1,4 +1,4 @@
-import { Agent } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { PermanentDeliveryError, TransientDeliveryError } from './errors.js'
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
@@ -120,15 +120,15 @@ export class DeliveryHttpClient {
       keepAliveTimeout: this.opts.keepAliveTimeoutMs ?? 4000,
       maxRedirections: 0
     })
-    let res
-    try {
-      res = await this.agent.request({ origin: target.origin, path: target.path, method: (req.method ?? 'POST') as 'POST', headers: req.headers, body: req.body, signal: req.signal })
-    } catch (err) {
-      throw noAnswer(err, url, req.signal)
-    }
-    // A body that breaks off after the status line does not change what the status said.
-    const text = await this.readStart(res.body).catch(() => '')
-    return { status: res.statusCode, headers: res.headers, text }
+    const agent = this.agent
+    return await new Promise<HttpAnswer>((resolve, reject) => {
+      const answer = new AnswerReader(this.keepBytes, req.signal, resolve, (err) => { reject(noAnswer(err, url, req.signal)) })
+      try {
+        agent.dispatch({ origin: target.origin, path: target.path, method: (req.method ?? 'POST') as 'POST', headers: req.headers, body: req.body }, answer)
+      } catch (err) {
+        answer.onError(err as Error)
+      }
+    })
   }
 
   /** Closes the connections once the requests in flight are answered. */
@@ -149,16 +149,93 @@ export class DeliveryHttpClient {
     return t
   }
 
-  private async readStart (body: AsyncIterable<Buffer>): Promise<string> {
-    const kept: Buffer[] = []
-    let n = 0
-    for await (const chunk of body) {
-      if (n < this.keepBytes) {
-        kept.push(chunk)
-        n += chunk.length
-      }
+}
+
+/**
+ * Reads one answer off undici's dispatch: its status, its headers and the start of its body (the
+ * rest is read and dropped, so that the connection can carry the next request). Without the stream
+ * and async-resource objects of undici's `request`, which cost more than the exchange itself.
+ */
+class AnswerReader implements Dispatcher.DispatchHandlers {
+  private abort: ((err?: Error) => void) | undefined
+  private status = 0
+  private headers: Record<string, string | string[] | undefined> = {}
+  private readonly kept: Buffer[] = []
+  private bytes = 0
+  private settled = false
+  private readonly onAbort: (() => void) | undefined
+
+  constructor (
+    private readonly keepBytes: number,
+    private readonly signal: AbortSignal,
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (err: Error) => void
+  ) {
+    if (!signal.aborted) {
+      this.onAbort = () => { this.abort?.(abortReason(signal)) }
+      signal.addEventListener('abort', this.onAbort, { once: true })
     }
-    if (n === 0) return ''
-    return (kept.length === 1 ? kept[0] : Buffer.concat(kept)).subarray(0, this.keepBytes).toString('utf8')
   }
+
+  onConnect (abort: (err?: Error) => void): void {
+    if (this.signal.aborted) {
+      abort(abortReason(this.signal))
+      return
+    }
+    this.abort = abort
+  }
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx answers come before the final one and say nothing about the delivery.
+    if (statusCode < 200) return true
+    this.status = statusCode
+    this.headers = headersOf(rawHeaders)
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    if (this.bytes < this.keepBytes) {
+      this.kept.push(chunk)
+      this.bytes += chunk.length
+    }
+    return true
+  }
+
+  onComplete (): void {
+    const text = this.bytes === 0 ? '' : (this.kept.length === 1 ? this.kept[0] : Buffer.concat(this.kept)).subarray(0, this.keepBytes).toString('utf8')
+    this.finish({ status: this.status, headers: this.headers, text })
+  }
+
+  onError (err: Error): void {
+    // A body that breaks off after the status line does not change what the status said.
+    if (this.status !== 0) this.finish({ status: this.status, headers: this.headers, text: '' })
+    else this.finish(undefined, err)
+  }
+
+  private finish (answer: HttpAnswer | undefined, err?: Error): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort)
+    if (answer !== undefined) this.resolve(answer)
+    else this.reject(err!)
+  }
+}
+
+function abortReason (signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('the delivery attempt was aborted')
+}
+
+/** undici's raw headers (name, value, name, value…) as a record, names in lower case, repeated ones as arrays. */
+function headersOf (raw: Buffer[]): Record<string, string | string[] | undefined> {
+  // No prototype: a header named `__proto__` or `constructor` is a header like any other.
+  const headers: Record<string, string | string[] | undefined> = Object.create(null)
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase()
+    const value = raw[i + 1].toString('latin1')
+    const had = headers[name]
+    if (had === undefined) headers[name] = value
+    else if (Array.isArray(had)) had.push(value)
+    else headers[name] = [had, value]
+  }
+  return headers
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import pino from 'pino'
 import { createHttpPushAdapter, type HttpPushConfig } from '../../adapters/http-push/index.js'
 import { standardMessage } from '../../conformance/adapters/message.js'
-import { PermanentDeliveryError, TransientDeliveryError, type Adapter, type StandardMessage } from '../../src/adapters-sdk/index.js'
+import { DeliveryHttpClient, PermanentDeliveryError, TransientDeliveryError, type Adapter, type StandardMessage } from '../../src/adapters-sdk/index.js'
 import { issue, makeCa } from '../helpers/openssl.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -170,6 +170,28 @@ t.test('close() lets a request in flight finish', async (t) => {
   while (p.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   await a.close!()
   await t.resolves(inFlight, 'the delivery in flight got its answer')
+})
+
+t.test('DeliveryHttpClient: the answer\'s status, its headers by lower-case name (repeated ones as a list), and the start of its body', async (t) => {
+  const p = await peer(t, (req, res) => {
+    if (req.url.startsWith('/hints')) res.writeEarlyHints({ link: '</a.css>; rel=preload' })
+    res.writeHead(201, [['X-Trace', 'a'], ['x-trace', 'b'], ['Retry-After', '7'], ['__proto__', 'plain'], ['Content-Type', 'text/plain']])
+    res.end('é'.repeat(3000))
+  })
+  const client = new DeliveryHttpClient({ keepBytes: 10 })
+  t.teardown(async () => { await client.close() })
+  const paths = ['/plain', '/hints', '/plain', '/hints', '/plain']
+  for (const path of paths) {
+    const answer = await client.request(new URL(path, p.url).href, { headers: { 'content-type': 'text/plain' }, body: 'x', signal: AbortSignal.timeout(5000) })
+    t.equal(answer.status, 201, `${path}: the final status, not a 1xx before it`)
+    t.same(answer.headers['x-trace'], ['a', 'b'])
+    t.equal(answer.headers['retry-after'], '7')
+    t.equal(answer.headers.__proto__, 'plain', 'a header named __proto__ is a header')
+    t.equal(Object.getPrototypeOf(answer.headers), null)
+    t.equal(answer.text, 'ééééé', 'the first keepBytes bytes, decoded')
+  }
+  // undici may open a second connection for a request sent while the first one's answer completes.
+  t.ok(p.connections <= 2, `the whole body was read each time, so connections carried later requests (${p.connections} for ${paths.length})`)
 })
 
 t.test('no answer: refused, reset, cut off and timed out are transient', async (t) => {
