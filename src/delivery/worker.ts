@@ -3,13 +3,13 @@ import type { Adapter, HubServices, StandardMessage } from '../adapters-sdk/type
 import type { DocumentSigner } from '../adapters-sdk/signing.js'
 import { PermanentDeliveryError, TransientDeliveryError } from '../adapters-sdk/errors.js'
 import type { DeliveryConfig } from '../config/types.js'
-import type { DeliveryJob, DeliveryQueue } from '../queue/queue.js'
+import type { DeliveryJob, DeliveryQueue, Later } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
 import { withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
-import { RecipientSlots } from './recipient-slots.js'
+import { RecipientSlots, type Release } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
 
 export interface Recipient {
@@ -53,7 +53,7 @@ export class DeliveryWorker {
   }
 
   start (): void {
-    this.deps.queue.process(async (job) => { await this.handle(job) }, this.deps.config.concurrency)
+    this.deps.queue.process(async (job) => await this.handle(job), this.deps.config.concurrency)
   }
 
   /** Messages the pull recipients find in their mailbox. */
@@ -116,7 +116,7 @@ export class DeliveryWorker {
     return withSignature(r, await this.deps.signer.signReceipt(r))
   }
 
-  private async handle (job: DeliveryJob): Promise<void> {
+  private async handle (job: DeliveryJob): Promise<void | Later> {
     const { store, log } = this.deps
     const m = await store.get(job.sender, job.messageId)
     // Already settled (a duplicate job after a restart, or an operator action): nothing to do.
@@ -129,12 +129,17 @@ export class DeliveryWorker {
     const recipient = this.deps.recipientOf(m.receiver)
     const { adapter, config: adapterConfig } = recipient
     // The receiver's system takes only so many at once; the attempt's timeout starts with its slot.
-    let release = this.slots.take(m.receiver, recipient.maxConcurrent ?? this.deps.config.perRecipient)
-    if (release instanceof Promise) {
-      release = await release
+    const taken = this.slots.take(m.receiver, recipient.maxConcurrent ?? this.deps.config.perRecipient)
+    let release: Release
+    if (taken === undefined) return
+    if (typeof taken === 'function') {
+      release = taken
+    } else if (taken instanceof Promise) {
+      const freed = await taken
       // Stopping while it waited: no attempt was made, and the message stays queued (for the next
       // start, or in cluster mode for another process's sweep).
-      if (release === undefined) return
+      if (freed === undefined) return
+      release = freed
       let due = false
       try {
         due = await this.stillDue(m, attempt)
@@ -142,8 +147,11 @@ export class DeliveryWorker {
         if (!due) release()
       }
       if (!due) return
+    } else {
+      // Past the few that wait for a slot, the job goes back to the queue: it is no attempt, and
+      // it does not hold one of the hub's deliveries at once while the receiver is busy.
+      return taken
     }
-    if (release === undefined) return
     // One controller per attempt, aborted by its timeout or by stop(): cheaper than
     // AbortSignal.timeout + AbortSignal.any, which cost a timer and a weak reference set each.
     const timeoutMs = (recipient.retry ?? this.deps.config).timeoutMs
@@ -242,8 +250,8 @@ export class DeliveryWorker {
     return now !== undefined && now.state === 'queued' && now.attempts + 1 === attempt
   }
 
-  /** Deliveries to `receiver` under way in this process, and waiting for one of its slots. */
-  load (receiver: string): { running: number, waiting: number } {
+  /** Deliveries to `receiver` under way in this process, waiting for one of its slots, and given back to the queue so far. */
+  load (receiver: string): { running: number, waiting: number, givenBack: number } {
     return this.slots.load(receiver)
   }
 

@@ -1,5 +1,5 @@
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
-import { jobId, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
+import { jobId, laterOf, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface BullMqQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -80,7 +80,14 @@ export class BullMqQueue implements DeliveryQueue {
   }
 
   process (handler: JobHandler, concurrency: number): void {
-    this.worker = new Worker(this.opts.name, async (j: Job) => { await handler(j.data as DeliveryJob) }, {
+    this.worker = new Worker(this.opts.name, async (j: Job, token?: string) => {
+      const later = laterOf(await handler(j.data as DeliveryJob))
+      if (later === undefined) return
+      // Given back: the job moves to the delayed set under its own id, with no attempt counted
+      // (BullMQ's documented way: move it, then throw DelayedError).
+      await j.moveToDelayed(Date.now() + later, token)
+      throw new DelayedError()
+    }, {
       connection: { ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions,
       prefix: this.opts.prefix,
       concurrency,

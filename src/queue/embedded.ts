@@ -1,5 +1,5 @@
 import { Fifo } from './fifo.js'
-import { jobId, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { jobId, laterOf, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 /**
  * The in-process queue of embedded mode. It keeps nothing on disk itself: the message store is the
@@ -25,7 +25,11 @@ export class EmbeddedQueue implements DeliveryQueue {
       return
     }
     this.known.set(id, job.digest)
-    const delay = opts.delayMs ?? 0
+    this.schedule(job, opts.delayMs ?? 0)
+  }
+
+  /** Makes a pending job due now or after `delay` ms. */
+  private schedule (job: DeliveryJob, delay: number): void {
     if (delay <= 0) {
       this.ready.push(job)
       this.pump()
@@ -55,10 +59,12 @@ export class EmbeddedQueue implements DeliveryQueue {
       this.running++
       const handler = this.handler
       void handler(job)
-        .catch(() => { /* the worker records its own failures */ })
-        .finally(() => {
+        .then(laterOf, () => undefined /* the worker records its own failures */)
+        .then((later) => {
           this.running--
-          this.known.delete(jobId(job))
+          // Given back: still pending (an add of it stays a no-op), due again after its delay.
+          if (later !== undefined && !this.closed) this.schedule(job, later)
+          else this.known.delete(jobId(job))
           if (this.running === 0) for (const f of this.idle.splice(0)) f()
           this.pump()
         })

@@ -8,7 +8,19 @@ export interface DeliveryJob {
   digest: string
 }
 
-export type JobHandler = (job: DeliveryJob) => Promise<void>
+/**
+ * What a handler may answer instead of finishing the job: give it back, to be handed out again
+ * after `laterMs`. The job stays pending under its id meanwhile (an `add` of it is still a no-op)
+ * and nothing is counted against it: this is for a job that cannot start yet, not a failed attempt.
+ */
+export interface Later { laterMs: number }
+
+export type JobHandler = (job: DeliveryJob) => Promise<void | Later>
+
+/** The delay of a handler's answer, or undefined when the job is finished. */
+export function laterOf (outcome: void | Later): number | undefined {
+  return outcome === undefined ? undefined : Math.max(0, Math.round(outcome.laterMs))
+}
 
 /**
  * The port between intake and delivery. Implementations: the embedded in-process queue (state in
@@ -16,8 +28,9 @@ export type JobHandler = (job: DeliveryJob) => Promise<void>
  * (`redis-streams.ts`). All pass `test/queue/contract.ts`.
  *
  * In the contract: a job added is handed to the handler once per `add`, not before its delay;
- * adding a job for the same message and attempt while it is pending is a no-op; `close` stops
- * handing out jobs and waits for the running handlers.
+ * adding a job for the same message and attempt while it is pending is a no-op; a job the handler
+ * gives back ({@link Later}) is handed out again after its delay, still pending meanwhile; `close`
+ * stops handing out jobs and waits for the running handlers.
  *
  * Not in the contract: durability across a crash (the embedded driver rebuilds its jobs from the
  * message store at start; the Redis drivers keep them in Redis), ordering between jobs, and retries — the

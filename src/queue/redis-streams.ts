@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { Fifo } from './fifo.js'
-import { jobId, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { jobId, laterOf, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface StreamQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -67,6 +67,18 @@ return 1
 `
 
 /**
+ * KEYS ready, delayed · ARGV group, entry id, job id, delay ms: the job is given back. Its entry
+ * leaves the stream and its id waits in the delayed set; the job itself stays in `jobs`.
+ */
+const LATER = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[4]), ARGV[3])
+return 1
+`
+
+/**
  * KEYS ready · ARGV group, consumer, entry ids…: resets the idle time of the entries this
  * consumer still owns (an entry another process took over stays with it).
  */
@@ -87,6 +99,7 @@ interface Commands {
   egifQueuePromote: (delayed: string, ready: string, jobs: string) => Promise<number>
   egifQueueFinish: (ready: string, jobs: string, group: string, entry: string, id: string) => Promise<number>
   egifQueueRenew: (ready: string, group: string, consumer: string, ...entries: string[]) => Promise<number>
+  egifQueueLater: (ready: string, delayed: string, group: string, entry: string, id: string, delayMs: number) => Promise<number>
 }
 
 type StreamEntry = [id: string, fields: string[]]
@@ -152,6 +165,7 @@ export class StreamQueue implements DeliveryQueue {
     redis.defineCommand('egifQueuePromote', { numberOfKeys: 3, lua: PROMOTE })
     redis.defineCommand('egifQueueFinish', { numberOfKeys: 2, lua: FINISH })
     redis.defineCommand('egifQueueRenew', { numberOfKeys: 1, lua: RENEW })
+    redis.defineCommand('egifQueueLater', { numberOfKeys: 2, lua: LATER })
     this.redis = redis as Redis & Commands
   }
 
@@ -255,12 +269,13 @@ export class StreamQueue implements DeliveryQueue {
     this.held.add(entry)
     this.running++
     const run = async (): Promise<void> => {
+      let later: number | undefined
       if (id !== undefined && data !== undefined) {
         try {
-          await this.handler!(JSON.parse(data) as DeliveryJob)
+          later = laterOf(await this.handler!(JSON.parse(data) as DeliveryJob))
         } catch { /* the worker records its own failures */ }
       }
-      await this.finish(entry, id ?? '')
+      await this.finish(entry, id ?? '', later)
     }
     void run().finally(() => {
       this.held.delete(entry)
@@ -270,11 +285,15 @@ export class StreamQueue implements DeliveryQueue {
     })
   }
 
-  /** Finishes a job; while Redis is away it stays pending, and whoever takes it over finds it done. */
-  private async finish (entry: string, id: string): Promise<void> {
+  /**
+   * Finishes a job, or gives it back for `later` ms; while Redis is away it stays pending, and
+   * whoever takes it over runs it again (and finds it done, if it was).
+   */
+  private async finish (entry: string, id: string, later?: number): Promise<void> {
     for (let i = 0; i < 3; i++) {
       try {
-        await this.redis.egifQueueFinish(this.keys.ready, this.keys.jobs, GROUP, entry, id)
+        if (later !== undefined) await this.redis.egifQueueLater(this.keys.ready, this.keys.delayed, GROUP, entry, id, later)
+        else await this.redis.egifQueueFinish(this.keys.ready, this.keys.jobs, GROUP, entry, id)
         return
       } catch {
         await sleep(200 * (i + 1))

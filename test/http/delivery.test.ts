@@ -212,16 +212,17 @@ t.test('push: the hub-wide delivery.perRecipient applies to a recipient without 
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 8; raw.delivery.perRecipient = 3 } })
   const ids = Array.from({ length: 9 }, (_, i) => `pr-${i}`)
   for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
-  // The recipient answers nothing yet: three requests reach it, the others wait in the hub.
-  await until(() => open === 3 && hub.worker.load('TH-C').waiting === 5, 'three requests at the recipient, five deliveries waiting')
-  t.same(hub.worker.load('TH-C'), { running: 3, waiting: 5 })
+  // The recipient answers nothing yet: three requests reach it, one delivery waits for a slot,
+  // and the other five are given back to the queue, again and again while it stays busy.
+  await until(() => open === 3 && hub.worker.load('TH-C').waiting === 1 && hub.worker.load('TH-C').givenBack >= 10, 'three requests at the recipient, one delivery waiting, the rest given back')
+  t.match(hub.worker.load('TH-C'), { running: 3, waiting: 1 })
   holding = false
   for (const f of held.splice(0)) f()
   await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
   t.equal(most, 3, 'never more than three at once')
 })
 
-t.test('push: deliveries waiting for a slot when the hub stops make no attempt, and the next start delivers them', async (t) => {
+t.test('push: deliveries waiting for a slot or given back when the hub stops make no attempt, and the next start delivers them', async (t) => {
   const sink = await startSink(t)
   sink.server.removeAllListeners('request')
   let answering = false
@@ -238,12 +239,39 @@ t.test('push: deliveries waiting for a slot when the hub stops make no attempt, 
   const first = await startHub(t, { pushUrl: sink.url, patch })
   const ids = ['sw-1', 'sw-2', 'sw-3']
   for (const id of ids) await first.app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
-  await until(() => first.hub.worker.load('TH-C').waiting === 2, 'two deliveries waiting behind the one under way')
+  await until(() => first.hub.worker.load('TH-C').waiting === 1 && first.hub.worker.load('TH-C').givenBack > 0, 'one delivery waiting behind the one under way, one given back to the queue')
   await first.hub.close()
   const events = await Promise.all(ids.map(async (id) => (await first.hub.store.get('TH-A', id))?.events.map((e) => e.type)))
-  t.equal(events.filter((e) => e?.length === 1).length, 2, 'the two that waited have no event but accepted')
+  t.equal(events.filter((e) => e?.length === 1).length, 2, 'the two that did not start have no event but accepted')
   answering = true
   for (const f of held.splice(0)) f()
   const second = await startHub(t, { pushUrl: sink.url, patch, dataDir: first.dataDir })
   await until(async () => (await Promise.all(ids.map(async (id) => (await second.hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery after the restart')
+})
+
+t.test('push: a recipient that does not answer holds no more of the hub\'s deliveries than its limit and a few waiting; others are delivered meanwhile', async (t) => {
+  const sink = await startSink(t)
+  sink.server.removeAllListeners('request')
+  const held: Array<() => void> = []
+  sink.server.on('request', (req, res) => {
+    req.resume()
+    req.on('end', () => { held.push(() => res.writeHead(200).end()) })
+  })
+  t.teardown(() => { for (const f of held) f() })
+  // Four deliveries at once in all; TH-C takes two at a time, and one may wait for them.
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 4; raw.participants[2].delivery.maxConcurrent = 2 } })
+  const ids = Array.from({ length: 12 }, (_, i) => `hol-${i}`)
+  for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
+  await until(() => held.length === 2 && hub.worker.load('TH-C').givenBack > 0, 'two requests at TH-C, deliveries given back')
+  t.equal(hub.worker.load('TH-C').waiting, 1, 'one delivery waits for TH-C')
+  const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: ORDER('o-hol', 1), headers: headers(KEYS.A, { ...TO_B, 'egif-message-id': 'hol-b' }) })
+  t.equal(res.statusCode, 202)
+  await until(async () => (await hub.store.get('TH-A', 'hol-b'))?.state === 'in-mailbox', 'the message to TH-B in its mailbox while TH-C answers nothing')
+  t.equal(held.length, 2, 'and TH-C still has only two requests')
+  for (const id of ids) t.equal((await hub.store.get('TH-A', id))!.attempts, 0, `${id}: no attempt counted yet`)
+  for (const f of held.splice(0)) f()
+  sink.server.removeAllListeners('request')
+  sink.server.on('request', (req, res) => { req.resume(); req.on('end', () => { res.writeHead(200).end() }) })
+  await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every message to TH-C once it answers', 15_000)
+  for (const id of ids) t.same((await hub.store.get('TH-A', id))!.events.map((e) => e.type), ['accepted', 'delivered'], `${id}: one attempt`)
 })

@@ -100,4 +100,32 @@ export function queueContract (t: Test, make: () => Promise<DeliveryQueue>): voi
     await q.close()
     t.same(seen, [1, 2, 3])
   })
+
+  t.test('a job given back is handed out again after its delay, pending meanwhile, and frees its slot', async (t) => {
+    const q = await make()
+    const seen: Array<{ id: string, at: number }> = []
+    let resolveAll: () => void
+    const all = new Promise<void>((resolve) => { resolveAll = resolve })
+    let givenBackAt = 0
+    q.process(async (j) => {
+      seen.push({ id: j.messageId, at: Date.now() })
+      if (j.messageId === 'm1' && givenBackAt === 0) {
+        givenBackAt = Date.now()
+        return { laterMs: 300 }
+      }
+      if (seen.length === 3) resolveAll()
+    }, 1)
+    await q.add(job(1))
+    while (givenBackAt === 0) await new Promise((r) => setTimeout(r, 5))
+    // One slot: the second job runs while the first waits for its turn again.
+    await q.add(job(2))
+    await q.add(job(1))
+    await t.rejects(q.add({ ...job(1), digest: 'sha256:other' }), 'still pending: its id is taken')
+    await all
+    await new Promise((r) => setTimeout(r, 200))
+    await q.close()
+    t.same(seen.map((s) => s.id), ['m1', 'm2', 'm1'], 'handed out again once, not added a second time')
+    t.ok(seen[2].at - givenBackAt >= 290, `not before its delay (${seen[2].at - givenBackAt} ms)`)
+    t.ok(seen[1].at - givenBackAt < 250, 'and its slot went to the next job meanwhile')
+  })
 }
