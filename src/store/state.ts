@@ -64,5 +64,6 @@ export function withSignature (u: Omit<Receipt, 'signature'>, signature: string)
 }
 
 export function storeKey (sender: string, messageId: string): string {
-  return `${sender}\u0000${messageId}`
+  // join makes one flat string; a concatenation would keep a rope and, once hashed, a flat copy too.
+  return [sender, messageId].join('\u0000')
 }

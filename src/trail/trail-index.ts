@@ -104,8 +104,9 @@ export class TrailIndex {
     this.lastOfType.set(r.type, r)
     if (r.messageId !== undefined) {
       const l = this.byMessage.get(r.messageId)
-      if (l === undefined) this.byMessage.set(r.messageId, [i])
-      else l.push(i)
+      // A new array of the exact length each time: push would leave room for 16 more, for every
+      // message (a message has a handful of records).
+      this.byMessage.set(r.messageId, l === undefined ? [i] : l.concat(i))
     }
     for (const p of participantsOf(r)) pushTyped(this.byParticipant, p, i)
     if (r.documentType !== undefined) pushTyped(this.byType, r.documentType, i)
