@@ -1,5 +1,5 @@
 import {
-  applyMapping, defineAdapter, fetchForDelivery, fieldMappingSchema, PermanentDeliveryError, routingHeaders, throwForStatus, TransientDeliveryError,
+  applyMapping, defineAdapter, DeliveryHttpClient, fieldMappingSchema, PermanentDeliveryError, routingHeaders, throwForAnswer, TransientDeliveryError,
   type FieldMapping, type StandardMessage
 } from '../../src/adapters-sdk/index.js'
 import { HubError } from '../../src/errors.js'
@@ -77,6 +77,9 @@ function authHeaders (auth: RestAuth | undefined, env: NodeJS.ProcessEnv): Recor
  * each message once per message id (`Idempotency-Key`), optionally mapped field by field into the
  * API's JSON, authenticated by a bearer token or an API key.
  */
+/** Keep-alive connections to the agency APIs, shared by the hubs of one process. */
+const http = new DeliveryHttpClient()
+
 export default defineAdapter<RestJsonConfig, RestRequest>({
   name: 'rest-json',
   description: 'Send each document to an agency REST API as JSON (mapped field by field, or as is), with a bearer token or API key.',
@@ -109,17 +112,23 @@ export default defineAdapter<RestJsonConfig, RestRequest>({
       throw new PermanentDeliveryError((err as Error).message, { code: 'EGIF_ERR_ADAPTER_MAPPING', cause: err })
     }
     const auth = authHeaders(ctx.config.auth, process.env)
-    const res = await fetchForDelivery(req.url, {
+    // By lower-case name, so that a header the adapter sets (content type, routing, credentials)
+    // replaces a configured one of the same name in any case instead of being sent beside it.
+    const headers: Record<string, string> = {}
+    for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]
+    Object.assign(headers, auth)
+    const answer = await http.request(req.url, {
       method: req.method,
-      headers: { ...req.headers, ...auth },
+      headers,
       body: typeof req.body === 'string' ? req.body : JSON.stringify(req.body),
       signal: ctx.signal
     })
-    const text = await res.text().catch(() => '')
-    if (ctx.config.duplicateStatuses.includes(res.status)) {
-      ctx.log.info({ status: res.status }, 'the API already had this message id: delivered')
+    if (ctx.config.duplicateStatuses.includes(answer.status)) {
+      ctx.log.info({ status: answer.status }, 'the API already had this message id: delivered')
       return
     }
-    throwForStatus(res, text, req.url)
-  }
+    throwForAnswer(answer, req.url)
+  },
+  // The requests in flight finish; the next delivery opens new connections.
+  close: async () => { await http.close() }
 })

@@ -37,6 +37,15 @@ t.test('bearer and API key credentials come from the environment, never from the
   await missing.catch((err: unknown) => { t.ok(err instanceof TransientDeliveryError, 'kept for retry until the operator sets it') })
 })
 
+t.test('a configured header of the same name as one the adapter sets, in any case, is replaced, not sent beside it', async (t) => {
+  const s = await httpStandIn(() => ({ status: 200 }))
+  t.teardown(s.close)
+  t.teardown(async () => { await restJson.close?.() })
+  await restJson.deliver(ORDER, ctx({ url: `${s.url}/items`, headers: { 'Content-Type': 'text/plain', 'X-Agency': 'moi' } }))
+  t.equal(s.requests[0].headers['content-type'], ORDER.contentType, 'the document\'s content type, alone')
+  t.equal(s.requests[0].headers['x-agency'], 'moi', 'other configured headers are sent')
+})
+
 t.test('a document that does not fit the mapping is dead-lettered with the field named', async (t) => {
   const s = await httpStandIn(() => ({ status: 200 }))
   t.teardown(s.close)
