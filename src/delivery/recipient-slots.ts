@@ -12,7 +12,25 @@ interface Slots {
 
 /** Bounds of the delay after which a job given back is handed out again. */
 const LATER_MIN_MS = 100
-const LATER_MAX_MS = 30_000
+const LATER_MAX_MS = 300_000
+/** How often a recipient's pace is looked at: its give-backs against its deliveries done. */
+const PACE_WINDOW_MS = 1000
+
+/**
+ * How fast a busy recipient's jobs come back. A backlog given back goes round the queue once per
+ * delay, so with a fixed delay a large backlog would go round many times for each delivery made;
+ * each second the delay doubles while give-backs are more than a quarter of the deliveries done,
+ * and halves again once they are fewer than a sixteenth, so that the trips round the queue stay a
+ * small part of the work.
+ */
+interface Pace {
+  /** Average time a slot is held, in ms. */
+  holdMs: number | undefined
+  factor: number
+  windowStart: number
+  givenBack: number
+  done: number
+}
 
 /** How many deliveries may wait for one of `limit` slots: enough to take a freed slot at once, no more. */
 export function waitingLimit (limit: number): number {
@@ -24,23 +42,33 @@ export function waitingLimit (limit: number): number {
  * more requests at once than it is configured to take. A slot covers the exchange with the
  * recipient only (the adapter's `deliver`), not the write of its outcome.
  *
- * A few deliveries past the limit wait for a slot ({@link waitingLimit}); the rest are given back
- * to the queue for later, so that a slow recipient with a backlog holds no more of the hub's
- * deliveries at once than its limit and its few waiting, and the other recipients' deliveries go on.
+ * Past the limit, deliveries wait for a slot while the process has room (fewer than three
+ * quarters of its deliveries at once are under way or waiting), and a few always may
+ * ({@link waitingLimit}); the rest are given back to the queue for later. So a slow recipient with
+ * a backlog never takes the last quarter of the process's deliveries at once from the others,
+ * and a recipient that is merely busy keeps its order and costs no trips round the queue.
  */
 export class RecipientSlots {
   private readonly byRecipient = new Map<string, Slots>()
-  /** A moving average of how long a slot is held, per recipient, in ms: when to try a job given back again. */
-  private readonly holdMs = new Map<string, number>()
+  /** Per recipient: when to hand a job given back out again. */
+  private readonly pace = new Map<string, Pace>()
   private readonly given = new Map<string, number>()
   private closed = false
+  /** Deliveries under way and waiting, over all recipients. */
+  private held = 0
+  /** Past this many held, only {@link waitingLimit} may wait per recipient. */
+  private readonly room: number
 
-  constructor (private readonly clock: () => number = Date.now, private readonly random: () => number = Math.random) {}
+  /** `concurrency`: the process's deliveries at once (`delivery.concurrency`). */
+  constructor (concurrency: number, private readonly clock: () => number = Date.now, private readonly random: () => number = Math.random) {
+    this.room = Math.floor(concurrency * 3 / 4)
+  }
 
   /**
    * A slot for a delivery to `recipient`: at once when fewer than `limit` are under way; a promise
-   * of one when it is freed (in arrival order) while fewer than {@link waitingLimit} wait; past
-   * that, a {@link Later} for the queue. `undefined` once {@link close} was called.
+   * of one when it is freed (in arrival order) while the process has room or fewer than
+   * {@link waitingLimit} wait; otherwise a {@link Later} for the queue. `undefined` once
+   * {@link close} was called.
    */
   take (recipient: string, limit: number): Release | Promise<Release | undefined> | Later | undefined {
     if (this.closed) return undefined
@@ -48,13 +76,17 @@ export class RecipientSlots {
     if (s === undefined) this.byRecipient.set(recipient, s = { running: 0, waiting: new Fifo() })
     if (s.running < limit) {
       s.running++
+      this.held++
       return this.releaser(recipient, s)
     }
-    if (s.waiting.length >= waitingLimit(limit)) {
+    if (this.held >= this.room && s.waiting.length >= waitingLimit(limit)) {
       this.given.set(recipient, (this.given.get(recipient) ?? 0) + 1)
-      return { laterMs: this.laterMs(recipient) }
+      const pace = this.paceOf(recipient)
+      pace.givenBack++
+      return { laterMs: this.laterMs(pace) }
     }
     const slots = s
+    this.held++
     return new Promise((resolve) => { slots.waiting.push(resolve) })
   }
 
@@ -68,17 +100,36 @@ export class RecipientSlots {
   /** Every delivery still waiting gets `undefined`, and so does every later `take`. */
   close (): void {
     this.closed = true
-    for (const s of this.byRecipient.values()) for (const w of s.waiting.drain()) w(undefined)
+    for (const s of this.byRecipient.values()) {
+      for (const w of s.waiting.drain()) {
+        this.held--
+        w(undefined)
+      }
+    }
   }
 
   /**
-   * About twice the time a slot is held, within [100 ms, 30 s], spread by ±25 % so that the jobs
-   * given back together do not all come back at once.
+   * About twice the time a slot is held, times the pace factor, within [100 ms, 5 min], spread by
+   * ±25 % so that the jobs given back together do not all come back at once.
    */
-  private laterMs (recipient: string): number {
-    const hold = this.holdMs.get(recipient)
-    const base = hold === undefined ? LATER_MIN_MS : Math.min(LATER_MAX_MS, Math.max(LATER_MIN_MS, 2 * hold))
+  private laterMs (pace: Pace): number {
+    const base = pace.holdMs === undefined ? LATER_MIN_MS : Math.min(LATER_MAX_MS, Math.max(LATER_MIN_MS, 2 * pace.holdMs * pace.factor))
     return Math.round(base * (0.75 + this.random() / 2))
+  }
+
+  /** The recipient's pace, its window moved on (and its factor set) when a window has passed. */
+  private paceOf (recipient: string): Pace {
+    const now = this.clock()
+    let pace = this.pace.get(recipient)
+    if (pace === undefined) this.pace.set(recipient, pace = { holdMs: undefined, factor: 1, windowStart: now, givenBack: 0, done: 0 })
+    if (now - pace.windowStart >= PACE_WINDOW_MS) {
+      if (pace.givenBack > pace.done / 4) pace.factor = Math.min(pace.factor * 2, 1024)
+      else if (pace.givenBack < pace.done / 16) pace.factor = Math.max(1, pace.factor / 2)
+      pace.windowStart = now
+      pace.givenBack = 0
+      pace.done = 0
+    }
+    return pace
   }
 
   private releaser (recipient: string, s: Slots): Release {
@@ -87,9 +138,11 @@ export class RecipientSlots {
     return () => {
       if (released) return
       released = true
+      const pace = this.paceOf(recipient)
       const held = this.clock() - since
-      const avg = this.holdMs.get(recipient)
-      this.holdMs.set(recipient, avg === undefined ? held : avg + (held - avg) / 8)
+      pace.holdMs = pace.holdMs === undefined ? held : pace.holdMs + (held - pace.holdMs) / 8
+      pace.done++
+      this.held--
       // The slot passes to the next delivery waiting: `running` stays as it is.
       const next = s.waiting.shift()
       if (next !== undefined) {

@@ -44,12 +44,13 @@ export class DeliveryWorker {
   /** The attempts under way, aborted by stop(). */
   private readonly inFlight = new Set<AbortController>()
   /** Deliveries under way and waiting, per receiver. */
-  private readonly slots = new RecipientSlots()
+  private readonly slots: RecipientSlots
   private stopped = false
   private readonly now: () => Date
 
   constructor (private readonly deps: DeliveryWorkerDeps) {
     this.now = deps.now ?? (() => new Date())
+    this.slots = new RecipientSlots(deps.config.concurrency)
   }
 
   start (): void {

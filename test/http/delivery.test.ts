@@ -212,10 +212,11 @@ t.test('push: the hub-wide delivery.perRecipient applies to a recipient without 
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 8; raw.delivery.perRecipient = 3 } })
   const ids = Array.from({ length: 9 }, (_, i) => `pr-${i}`)
   for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
-  // The recipient answers nothing yet: three requests reach it, one delivery waits for a slot,
-  // and the other five are given back to the queue, again and again while it stays busy.
-  await until(() => open === 3 && hub.worker.load('TH-C').waiting === 1 && hub.worker.load('TH-C').givenBack >= 10, 'three requests at the recipient, one delivery waiting, the rest given back')
-  t.match(hub.worker.load('TH-C'), { running: 3, waiting: 1 })
+  // The recipient answers nothing yet: three requests reach it, and deliveries wait for a slot
+  // until six of the process's eight are held; the other three are given back to the queue, again
+  // and again while it stays busy.
+  await until(() => open === 3 && hub.worker.load('TH-C').waiting === 3 && hub.worker.load('TH-C').givenBack >= 6, 'three requests at the recipient, three deliveries waiting, the rest given back')
+  t.match(hub.worker.load('TH-C'), { running: 3, waiting: 3 })
   holding = false
   for (const f of held.splice(0)) f()
   await until(async () => (await Promise.all(ids.map(async (id) => (await hub.store.get('TH-A', id))?.state))).every((s) => s === 'delivered'), 'every delivery')
@@ -235,11 +236,13 @@ t.test('push: deliveries waiting for a slot or given back when the hub stops mak
     })
   })
   t.teardown(() => { for (const f of held) f() })
-  const patch = (raw: any): void => { raw.participants[2].delivery.maxConcurrent = 1 }
+  // Three deliveries at once in the process and one at a time to TH-C: of three messages one is
+  // under way, one waits for its slot and one is given back to the queue.
+  const patch = (raw: any): void => { raw.delivery.concurrency = 3; raw.participants[2].delivery.maxConcurrent = 1 }
   const first = await startHub(t, { pushUrl: sink.url, patch })
   const ids = ['sw-1', 'sw-2', 'sw-3']
   for (const id of ids) await first.app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
-  await until(() => first.hub.worker.load('TH-C').waiting === 1 && first.hub.worker.load('TH-C').givenBack > 0, 'one delivery waiting behind the one under way, one given back to the queue')
+  await until(() => first.hub.worker.load('TH-C').waiting === 1 && first.hub.worker.load('TH-C').givenBack > 0, 'one delivery waiting behind the one under way, one given back')
   await first.hub.close()
   const events = await Promise.all(ids.map(async (id) => (await first.hub.store.get('TH-A', id))?.events.map((e) => e.type)))
   t.equal(events.filter((e) => e?.length === 1).length, 2, 'the two that did not start have no event but accepted')
@@ -258,7 +261,8 @@ t.test('push: a recipient that does not answer holds no more of the hub\'s deliv
     req.on('end', () => { held.push(() => res.writeHead(200).end()) })
   })
   t.teardown(() => { for (const f of held) f() })
-  // Four deliveries at once in all; TH-C takes two at a time, and one may wait for them.
+  // Four deliveries at once in all; TH-C takes two at a time, and past three of the four held
+  // only one may wait for them.
   const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.delivery.concurrency = 4; raw.participants[2].delivery.maxConcurrent = 2 } })
   const ids = Array.from({ length: 12 }, (_, i) => `hol-${i}`)
   for (const id of ids) await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': id }) })
