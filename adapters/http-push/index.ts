@@ -1,4 +1,4 @@
-import { type Adapter, defineAdapter, DeliveryHttpClient, type DeliveryHttpClientOptions, routingHeaders, throwForAnswer } from '../../src/adapters-sdk/index.js'
+import { type Adapter, defineAdapter, DeliveryHttpClient, type DeliveryHttpClientOptions, mergeHeaders, routingHeaders, throwForAnswer } from '../../src/adapters-sdk/index.js'
 
 export interface HttpPushConfig {
   /** The recipient system's endpoint that takes the document by POST. */
@@ -27,10 +27,8 @@ export function createHttpPushAdapter (client: DeliveryHttpClientOptions = {}): 
       }
     },
     async deliver (msg, ctx) {
-      const headers: Record<string, string> = {}
-      // Lower case, so that a configured header never doubles one of the routing headers, which win.
-      for (const name in ctx.config.headers) headers[name.toLowerCase()] = ctx.config.headers[name]
-      Object.assign(headers, routingHeaders(msg))
+      // A configured header never doubles one of the routing headers, which win.
+      const headers = mergeHeaders(ctx.config.headers, routingHeaders(msg))
       const answer = await http.request(ctx.config.url, { method: 'POST', headers, body: msg.body, signal: ctx.signal })
       throwForAnswer(answer, ctx.config.url)
     },

@@ -1,5 +1,5 @@
 import {
-  applyMapping, defineAdapter, DeliveryHttpClient, fieldMappingSchema, PermanentDeliveryError, routingHeaders, throwForAnswer, TransientDeliveryError,
+  applyMapping, defineAdapter, DeliveryHttpClient, fieldMappingSchema, mergeHeaders, PermanentDeliveryError, routingHeaders, throwForAnswer, TransientDeliveryError,
   type FieldMapping, type StandardMessage
 } from '../../src/adapters-sdk/index.js'
 import { HubError } from '../../src/errors.js'
@@ -112,14 +112,9 @@ export default defineAdapter<RestJsonConfig, RestRequest>({
       throw new PermanentDeliveryError((err as Error).message, { code: 'EGIF_ERR_ADAPTER_MAPPING', cause: err })
     }
     const auth = authHeaders(ctx.config.auth, process.env)
-    // By lower-case name, so that a header the adapter sets (content type, routing, credentials)
-    // replaces a configured one of the same name in any case instead of being sent beside it.
-    const headers: Record<string, string> = {}
-    for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]
-    Object.assign(headers, auth)
     const answer = await http.request(req.url, {
       method: req.method,
-      headers,
+      headers: mergeHeaders(req.headers, auth),
       body: typeof req.body === 'string' ? req.body : JSON.stringify(req.body),
       signal: ctx.signal
     })

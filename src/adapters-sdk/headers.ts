@@ -18,3 +18,14 @@ export function routingHeaders (msg: StandardMessage): Record<string, string> {
   if (r.inReplyTo !== undefined) h['egif-in-reply-to'] = r.inReplyTo
   return h
 }
+
+/**
+ * Header sets merged by lower-case name, later sets winning: a header an adapter sets itself
+ * (routing, content type, credentials) replaces a configured one of the same name in any case,
+ * instead of being sent beside it.
+ */
+export function mergeHeaders (...sets: Array<Record<string, string>>): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const set of sets) for (const name in set) headers[name.toLowerCase()] = set[name]
+  return headers
+}

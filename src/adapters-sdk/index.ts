@@ -1,7 +1,7 @@
 export { defineAdapter } from './types.js'
 export type { Adapter, DeliveryContext, HubServices, InboundContext, InboundDocument, RoutingHeader, StandardMessage } from './types.js'
 export { PermanentDeliveryError, TransientDeliveryError } from './errors.js'
-export { routingHeaders } from './headers.js'
+export { mergeHeaders, routingHeaders } from './headers.js'
 export { DocumentSigner, type DocumentSignerOptions, type SignedDocument } from './signing.js'
 export { signingConfigSchema, signerFromConfig, type SigningConfig } from './signing-config.js'
 export { applyMapping, fieldMappingSchema, getPath, routingMappingSchema, setPath, type FieldMapping, type FieldSource } from './mapping.js'
