@@ -28,8 +28,11 @@ interface Pace {
   holdMs: number | undefined
   factor: number
   windowStart: number
+  /** Given back and done in the current window. */
   givenBack: number
   done: number
+  /** Given back since the process started (what `load` reports). */
+  givenBackInAll: number
 }
 
 /** How many deliveries may wait for one of `limit` slots: enough to take a freed slot at once, no more. */
@@ -52,7 +55,6 @@ export class RecipientSlots {
   private readonly byRecipient = new Map<string, Slots>()
   /** Per recipient: when to hand a job given back out again. */
   private readonly pace = new Map<string, Pace>()
-  private readonly given = new Map<string, number>()
   private closed = false
   /** Deliveries under way and waiting, over all recipients. */
   private held = 0
@@ -80,9 +82,9 @@ export class RecipientSlots {
       return this.releaser(recipient, s)
     }
     if (this.held >= this.room && s.waiting.length >= waitingLimit(limit)) {
-      this.given.set(recipient, (this.given.get(recipient) ?? 0) + 1)
-      const pace = this.paceOf(recipient)
+      const pace = this.paceOf(recipient, this.clock())
       pace.givenBack++
+      pace.givenBackInAll++
       return { laterMs: this.laterMs(pace) }
     }
     const slots = s
@@ -93,7 +95,7 @@ export class RecipientSlots {
   /** Deliveries to `recipient` under way and waiting, and how many were given back to the queue so far. */
   load (recipient: string): { running: number, waiting: number, givenBack: number } {
     const s = this.byRecipient.get(recipient)
-    const givenBack = this.given.get(recipient) ?? 0
+    const givenBack = this.pace.get(recipient)?.givenBackInAll ?? 0
     return s === undefined ? { running: 0, waiting: 0, givenBack } : { running: s.running, waiting: s.waiting.length, givenBack }
   }
 
@@ -118,10 +120,9 @@ export class RecipientSlots {
   }
 
   /** The recipient's pace, its window moved on (and its factor set) when a window has passed. */
-  private paceOf (recipient: string): Pace {
-    const now = this.clock()
+  private paceOf (recipient: string, now: number): Pace {
     let pace = this.pace.get(recipient)
-    if (pace === undefined) this.pace.set(recipient, pace = { holdMs: undefined, factor: 1, windowStart: now, givenBack: 0, done: 0 })
+    if (pace === undefined) this.pace.set(recipient, pace = { holdMs: undefined, factor: 1, windowStart: now, givenBack: 0, done: 0, givenBackInAll: 0 })
     if (now - pace.windowStart >= PACE_WINDOW_MS) {
       if (pace.givenBack > pace.done / 4) pace.factor = Math.min(pace.factor * 2, 1024)
       else if (pace.givenBack < pace.done / 16) pace.factor = Math.max(1, pace.factor / 2)
@@ -138,8 +139,9 @@ export class RecipientSlots {
     return () => {
       if (released) return
       released = true
-      const pace = this.paceOf(recipient)
-      const held = this.clock() - since
+      const now = this.clock()
+      const pace = this.paceOf(recipient, now)
+      const held = now - since
       pace.holdMs = pace.holdMs === undefined ? held : pace.holdMs + (held - pace.holdMs) / 8
       pace.done++
       this.held--
