@@ -40,8 +40,12 @@ function pack (segment: number, offset: number): number {
   return segment * 0x1_0000_0000 + offset
 }
 
+function segmentOf (packed: number): number {
+  return Math.floor(packed / 0x1_0000_0000)
+}
+
 function frameAt (packed: number): FrameLocation {
-  return { segment: Math.floor(packed / 0x1_0000_0000), offset: packed % 0x1_0000_0000 }
+  return { segment: segmentOf(packed), offset: packed % 0x1_0000_0000 }
 }
 
 /** Bodies held in memory for delivery, at most (beyond it they are read back from the journal). */
@@ -233,7 +237,8 @@ export class JournalStore implements MessageStore {
     if (entry === undefined) return Buffer.alloc(0)
     if (entry.held !== undefined) return entry.held
     if (entry.bodyAt < 0) return Buffer.alloc(0)
-    return this.journal.read({ ...frameAt(entry.bodyAt), length: entry.bodyLength })
+    const { segment, offset } = frameAt(entry.bodyAt)
+    return this.journal.read({ segment, offset, length: entry.bodyLength })
   }
 
   async inbox (receiver: string, page: { after?: string, limit?: number } = {}): Promise<InboxPage> {
@@ -259,7 +264,7 @@ export class JournalStore implements MessageStore {
     const bySegment = new Map<number, Entry[]>()
     for (const e of this.entries.values()) {
       if (e.bodyAt < 0) continue
-      const segment = frameAt(e.bodyAt).segment
+      const segment = segmentOf(e.bodyAt)
       if (segment >= current) continue
       const list = bySegment.get(segment)
       if (list === undefined) bySegment.set(segment, [e])
