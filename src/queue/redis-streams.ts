@@ -155,6 +155,9 @@ export class StreamQueue implements DeliveryQueue {
     this.promoteEveryMs = opts.promoteEveryMs ?? 50
     const redis = new Redis(url, {
       maxRetriesPerRequest: 1,
+      // Commands issued in one event-loop turn go out in one write (adds, finishes and renewals of
+      // many jobs): a fraction of the system calls on both sides, and fewer AOF fsyncs in Redis.
+      enableAutoPipelining: true,
       // Reconnect for ever, at most every 2 s: the queue comes back when Redis does.
       retryStrategy: (times) => Math.min(times * 100, 2000),
       ...redisOptions
@@ -189,7 +192,7 @@ export class StreamQueue implements DeliveryQueue {
     if (this.handler !== null) throw new Error('the queue already has a handler')
     this.handler = handler
     this.concurrency = Math.max(1, concurrency)
-    this.blocking = this.redis.duplicate({ maxRetriesPerRequest: null })
+    this.blocking = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false })
     this.blocking.on('error', () => {})
     /** Runs `f` every `ms`, never two at once. */
     const every = (ms: number, f: () => Promise<unknown>): NodeJS.Timeout => {

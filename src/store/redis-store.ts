@@ -168,6 +168,9 @@ export class RedisStore implements MessageStore {
   static async open (url: string, opts: RedisStoreOptions = {}, redisOptions: RedisOptions = {}): Promise<RedisStore> {
     const redis = new Redis(url, {
       enableOfflineQueue: false,
+      // The reads and scripts of all the requests in one event-loop turn go out in one write: a
+      // fraction of the system calls on both sides, and fewer AOF fsyncs in Redis (one per batch).
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
       // Reconnect for ever, at most every 2 s: the hub comes back when Redis does.
