@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
-import { runLoad, type LoadResult } from './lib/load.js'
+import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
 /**
@@ -53,20 +53,19 @@ const fixtures: Record<'a' | 'b' | 'c', Fixture> = {
 }
 const bodyOf = (id: Id): Fixture => fixtures[id === 'd' ? 'a' : id]
 
-function requests (f: Fixture, tag: string): (i: number) => { headers: Record<string, string>, body: Buffer } {
-  return (i) => {
-    const k = i % f.bodies.length
+/** The requests of a scenario: its documents in turn, each request with a message id of its own. */
+function requests (f: Fixture, tag: string): RequestBytes {
+  return preparedRequests(f.bodies.map((body, k) => {
     const headers: Record<string, string> = {
       authorization: `Bearer ${SENDER_KEY}`,
       'content-type': f.contentType,
-      'egif-message-id': `${tag}-${i}`,
       'egif-sender': SENDER,
       'egif-receiver': RECEIVER
     }
     if (f.documentType !== undefined) headers['egif-document-type'] = f.documentType
     if (f.signatures !== undefined) headers['egif-signature'] = f.signatures[k]
-    return { headers, body: f.bodies[k] }
-  }
+    return { headers, body }
+  }), 'egif-message-id', (i) => `${tag}-${i}`)
 }
 
 async function sinkCount (sink: BenchProcess): Promise<{ delivered: number, posts: number, firstSeal?: string }> {

@@ -1,10 +1,46 @@
 import { connect, type Socket } from 'node:net'
 
+/** The bytes of the i-th request to a target (its path and `host`). */
+export type RequestBytes = (i: number, path: string, host: string) => Buffer
+
+/**
+ * Requests made of prepared variants (a document with its headers) and a message id per request:
+ * each variant's bytes before and after the id are made once per target, so sending a request
+ * copies three buffers instead of assembling its headers as text (the load generator shares the
+ * machine with the system under test, and what it spends is counted).
+ */
+export function preparedRequests (variants: Array<{ headers: Record<string, string>, body: Buffer }>, idHeader: string, idOf: (i: number) => string): RequestBytes {
+  const byTarget = new Map<string, Array<{ before: Buffer, after: Buffer }>>()
+  const templatesFor = (path: string, host: string): Array<{ before: Buffer, after: Buffer }> => {
+    const key = `${host}${path}`
+    let t = byTarget.get(key)
+    if (t === undefined) {
+      t = variants.map(({ headers, body }) => {
+        let head = `POST ${path} HTTP/1.1\r\nhost: ${host}\r\ncontent-length: ${body.length}\r\n`
+        for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`
+        return { before: Buffer.from(`${head}${idHeader}: `, 'latin1'), after: Buffer.concat([Buffer.from('\r\n\r\n'), body]) }
+      })
+      byTarget.set(key, t)
+    }
+    return t
+  }
+  return (i, path, host) => {
+    const all = templatesFor(path, host)
+    const { before, after } = all[i % all.length]
+    const id = idOf(i)
+    const out = Buffer.allocUnsafe(before.length + id.length + after.length)
+    before.copy(out, 0)
+    out.write(id, before.length, 'latin1')
+    after.copy(out, before.length + id.length)
+    return out
+  }
+}
+
 export interface LoadOptions {
   /** Targets; connections are spread over them (several processes of a cluster). */
   urls: string[]
-  /** The i-th request's headers and body; `content-length` and `host` are added here. */
-  make: (i: number) => { headers: Record<string, string>, body: Buffer }
+  /** The i-th request (see {@link preparedRequests}). */
+  make: RequestBytes
   /** Index of the first request (ids stay unique across the runs of one scenario). */
   first?: number
   durationMs: number
@@ -102,12 +138,7 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   const statuses: Record<number, number> = {}
   let errors = 0
   let next = opts.first ?? 0
-  const bytesOf = (i: number, path: string, host: string): Buffer => {
-    const { headers, body } = opts.make(i)
-    let head = `POST ${path} HTTP/1.1\r\nhost: ${host}\r\ncontent-length: ${body.length}\r\n`
-    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`
-    return Buffer.concat([Buffer.from(head + '\r\n'), body])
-  }
+  const bytesOf = opts.make
   const start = performance.now()
   const end = start + opts.durationMs
   let lastTick = start

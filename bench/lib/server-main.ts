@@ -103,32 +103,35 @@ if (kind === 'sink') {
         const end = buf.indexOf('\r\n\r\n')
         if (end < 0) return
         const head = buf.subarray(0, end).toString('latin1')
-        const lines = head.split('\r\n')
-        const headers = new Map<string, string>()
-        for (let i = 1; i < lines.length; i++) {
-          const c = lines[i].indexOf(':')
-          if (c > 0) headers.set(lines[i].slice(0, c).toLowerCase(), lines[i].slice(c + 1).trim())
+        // Header names in any case: found in a lower-cased copy, values read from the original.
+        const lower = head.toLowerCase()
+        const header = (name: string): string | undefined => {
+          const at = lower.indexOf(`\r\n${name}:`)
+          if (at < 0) return undefined
+          const from = at + name.length + 3
+          const to = lower.indexOf('\r\n', from)
+          return head.slice(from, to < 0 ? head.length : to).trim()
         }
         let rest = buf.subarray(end + 4)
-        if (headers.get('transfer-encoding')?.toLowerCase() === 'chunked') {
+        if (header('transfer-encoding')?.toLowerCase() === 'chunked') {
           const done = chunkedEnd(rest)
           if (done < 0) return
           rest = rest.subarray(done)
         } else {
-          const length = Number(headers.get('content-length') ?? 0)
+          const length = Number(header('content-length') ?? 0)
           if (rest.length < length) return
           rest = rest.subarray(length)
         }
         buf = rest
-        if (lines[0].startsWith('GET ')) {
+        if (head.startsWith('GET ')) {
           const json = Buffer.from(JSON.stringify({ delivered: seen.size, posts, firstSeal }))
           socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`)
           socket.write(json)
           continue
         }
         posts++
-        seen.add(`${headers.get('egif-sender') ?? ''}/${headers.get('egif-message-id') ?? ''}`)
-        firstSeal ??= headers.get('egif-seal')
+        seen.add(`${header('egif-sender') ?? ''}/${header('egif-message-id') ?? ''}`)
+        firstSeal ??= header('egif-seal')
         socket.write(OK)
       }
     })

@@ -48,6 +48,8 @@ export async function startProcess (kind: 'bare' | 'hub' | 'xmlcrypto' | 'sink',
       buf = buf.slice(nl + 1)
       const i = waiters.findIndex((w) => w(line))
       if (i >= 0) waiters.splice(i, 1)
+      // Anything else the process prints (its warnings, V8's --trace-* output) is shown, named.
+      else process.stderr.write(`[${kind} ${proc.pid ?? ''}] ${line}\n`)
     }
   })
   const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve() }))
