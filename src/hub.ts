@@ -112,9 +112,9 @@ export class Hub {
   ) {
     this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
     const signer: HubSigner = {
-      // On the event loop: ~40 µs of ECDSA each, less CPU in all than handing them to another
-      // thread and back. Seals are made by the document checks, in their threads.
-      signReceipt: async (r) => signReceipt(keys, r),
+      // Receipts in the check threads when there are any (handed over in batches, see
+      // ThreadChecks.signReceipt), else on the event loop. Seals are made by the checks themselves.
+      signReceipt: checks.signReceipt !== undefined ? async (r) => await checks.signReceipt!(r) : async (r) => signReceipt(keys, r),
       seal: async (f) => sealFor(keys, f)
     }
     for (const p of config.participants) {

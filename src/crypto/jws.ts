@@ -53,7 +53,12 @@ function protectedHeader (key: Pick<HubKey, 'kid' | 'alg'>, header: Record<strin
  * members of `header`.
  */
 export function signCompact (key: Pick<HubKey, 'kid' | 'alg' | 'privateKey'>, payload: object, header: Record<string, unknown> = {}): string {
-  const input = `${protectedHeader(key, header)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
+  return signCompactJson(key, JSON.stringify(payload), header)
+}
+
+/** `signCompact` of a payload already written as JSON text (the exact text is what gets signed). */
+export function signCompactJson (key: Pick<HubKey, 'kid' | 'alg' | 'privateKey'>, payloadJson: string, header: Record<string, unknown> = {}): string {
+  const input = `${protectedHeader(key, header)}.${Buffer.from(payloadJson).toString('base64url')}`
   return `${input}.${signBytes(key.alg, key.privateKey, Buffer.from(input, 'ascii')).toString('base64url')}`
 }
 

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { HubError } from '../errors.js'
 import type { Jwks } from './jwk.js'
 import type { HubKeyRing } from './jwks.js'
-import { signCompact, verifyCompact, type VerificationKey } from './jws.js'
+import { signCompact, signCompactJson, verifyCompact, type VerificationKey } from './jws.js'
 import type { HubKey } from './hub-key.js'
 
 /**
@@ -68,6 +68,20 @@ function withoutSignature (receipt: object): Record<string, unknown> {
  */
 export function signReceipt (ring: HubKeyRing, receipt: object): string {
   return ring.signCompact(withoutSignature(receipt), { typ: RECEIPT_TYP })
+}
+
+/**
+ * A receipt's payload as the JSON text its signature covers: the receipt without its `signature`
+ * member. With {@link signReceiptJson}, the signature can be made where the key is (another thread)
+ * from text made here.
+ */
+export function receiptPayloadJson (receipt: object): string {
+  return JSON.stringify(withoutSignature(receipt))
+}
+
+/** `signReceipt` with the key itself, of a payload from {@link receiptPayloadJson}. */
+export function signReceiptJson (key: SealKey, payloadJson: string): string {
+  return signCompactJson(key, payloadJson, { typ: RECEIPT_TYP })
 }
 
 /** The seal of one delivery: a compact JWS (`typ: egif-seal`) over exactly the seal fields. */

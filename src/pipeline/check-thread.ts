@@ -5,13 +5,15 @@ import { DocumentTypeRegistry } from '../registry/document-types.js'
 import { ParticipantRegistry } from '../registry/participants.js'
 import type { CheckDeps } from './check-message.js'
 import { checkMessage } from './check-message.js'
-import type { CheckReplyMessage, CheckRequestMessage, CheckThreadData, CheckThreadStatus } from './check-pool.js'
+import type { CheckReplyMessage, CheckRequestMessage, CheckThreadData, CheckThreadStatus, SignRequestMessage } from './check-pool.js'
+import { signReceiptJson } from '../crypto/receipt.js'
 import { parseLimits } from './parse.js'
 import { registeredVerifiers } from './verify-signature.js'
 
 /**
  * A document-check thread (see `check-pool.ts`): builds the registries from the hub's
- * configuration once, then answers one check per message, in order.
+ * configuration once, then answers one check per message, in order, and signs the receipts it is
+ * handed (with its copy of the hub key).
  */
 const port = parentPort
 if (port === null) throw new Error('check-thread.ts runs as a worker thread of the hub')
@@ -43,8 +45,19 @@ function ownTid (): { tid?: number } {
   }
 }
 
-port.on('message', (m: CheckRequestMessage) => {
+port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
   let reply: CheckReplyMessage
+  if ('sign' in m) {
+    try {
+      const key = data.sealKey
+      if (key === undefined) throw new Error('this thread holds no hub key')
+      reply = { id: m.id, signatures: m.sign.map((json) => signReceiptJson(key, json)) }
+    } catch (err) {
+      reply = { id: m.id, fault: (err as Error)?.stack ?? String(err) }
+    }
+    port.postMessage(reply)
+    return
+  }
   try {
     const result = checkMessage({
       body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),

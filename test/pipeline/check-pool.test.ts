@@ -1,15 +1,17 @@
 import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { newKeyAndSelfSigned } from '../../src/crypto/certificates.js'
 import { DocumentSigner } from '../../src/adapters-sdk/signing.js'
 import { generateHubKey } from '../../src/crypto/hub-key.js'
-import { verifySeal } from '../../src/crypto/receipt.js'
+import { verifySeal, verifySignedReceipt } from '../../src/crypto/receipt.js'
 import { BUILTIN_SCHEMAS } from '../../src/hub.js'
 import { DocumentTypeRegistry } from '../../src/registry/document-types.js'
 import { ParticipantRegistry } from '../../src/registry/participants.js'
 import { InlineChecks, ThreadChecks } from '../../src/pipeline/check-pool.js'
 import type { CheckInput } from '../../src/pipeline/context.js'
+import type { Receipt } from '../../src/store/types.js'
 import { parseLimits } from '../../src/pipeline/parse.js'
 import { registeredVerifiers } from '../../src/pipeline/verify-signature.js'
 import { NOTE, ORDER, testConfig } from '../helpers/hub.js'
@@ -128,4 +130,65 @@ t.test('asked for a seal, the checks make it with the hub key: it names what the
   })
   t.equal((await threads.check(xml(NOTE()))).seal, undefined, 'no seal unless asked')
   await t.rejects(threads.check(xml('<Note xmlns="urn:test:note:1" version="1.0"><Wrong/></Note>', { seal })), { code: 'EGIF_ERR_SCHEMA_INVALID' }, 'a refused document gets no seal, only its refusal')
+})
+
+const receipt = (i: number): Omit<Receipt, 'signature'> => ({
+  messageId: `m-${i}`,
+  status: i % 2 === 0 ? 'accepted' : 'delivered',
+  sender: 'TH-A',
+  receiver: 'TH-C',
+  documentType: 'test-note',
+  documentVersion: '1.0',
+  receivedAt: '2026-12-01T10:00:00.000Z',
+  digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+  trail: { log: 'hub', index: i },
+  ...(i % 2 === 1 ? { deliveredAt: '2026-12-01T10:00:01.000Z' } : {})
+})
+
+t.test('receipts signed in the threads verify with the hub key, each over its own fields', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 2)
+  t.teardown(async () => { await threads.close() })
+  // Asked for together (one turn of the event loop), they go to a thread as one batch.
+  const receipts = Array.from({ length: 300 }, (_, i) => receipt(i))
+  const signatures = await Promise.all(receipts.map(async (r) => await threads.signReceipt(r)))
+  let verified = 0
+  for (const [i, r] of receipts.entries()) {
+    if (isDeepStrictEqual(verifySignedReceipt({ ...r, signature: signatures[i] }, [key]), r)) verified++
+  }
+  t.equal(verified, receipts.length, 'every signature verifies and covers exactly its receipt')
+  t.throws(() => verifySignedReceipt({ ...receipts[0], signature: signatures[1] }, [key]), { code: 'EGIF_ERR_JWS_INVALID' }, 'a signature does not fit another receipt')
+  t.throws(() => verifySignedReceipt({ ...receipts[0], signature: signatures[0] }, [{ ...generateHubKey('ES256'), kid: key.kid }]), { code: 'EGIF_ERR_JWS_INVALID' }, 'nor verify with another key under the same kid')
+  t.same(threads.threadInfo().map((i) => i.pending), [0, 0], 'nothing left pending')
+})
+
+t.test('with no thread to sign (stopping, or the thread lost), receipts are signed on the event loop', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1, { maxHeapMb: 48 })
+  t.teardown(async () => { await threads.close() })
+  // A check that kills the thread, with receipts handed to the same thread behind it.
+  const huge = json(`{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'1,'.repeat(4_900_000)}1]}`)
+  const killing = threads.check(huge)
+  const lost = [receipt(1), receipt(2)]
+  const signing = Promise.all(lost.map(async (r) => await threads.signReceipt(r)))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(threads.threadInfo()[0]?.pending, 2, 'the receipts went to the thread, as one batch behind the check')
+  const signedDespite = await signing
+  await t.rejects(killing, { code: 'EGIF_ERR_INTERNAL' })
+  lost.forEach((r, i) => { t.same(verifySignedReceipt({ ...r, signature: signedDespite[i] }, [key]), r, `receipt ${i + 1} signed although its thread was lost`) })
+
+  const late = receipt(3)
+  const closing = threads.close()
+  const signature = await threads.signReceipt(late)
+  await closing
+  t.same(verifySignedReceipt({ ...late, signature }, [key]), late, 'a receipt asked for while stopping is signed')
+})
+
+t.test('threads without the hub key refuse to sign receipts', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
+  t.teardown(async () => { await threads.close() })
+  await t.rejects(threads.signReceipt(receipt(1)), /no hub key/)
 })
