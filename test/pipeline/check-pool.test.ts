@@ -186,6 +186,20 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   t.same(verifySignedReceipt({ ...late, signature }, [key]), late, 'a receipt asked for while stopping is signed')
 })
 
+t.test('behind a thread with many checks waiting, receipts are signed on the event loop', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
+  t.teardown(async () => { await threads.close() })
+  const checks = Array.from({ length: 60 }, (_, i) => threads.check(xml(NOTE(`n-${i}`))))
+  const r = receipt(7)
+  const signing = threads.signReceipt(r)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(threads.threadInfo()[0]?.pending, 60, 'no batch joined the checks waiting in the thread')
+  t.same(verifySignedReceipt({ ...r, signature: await signing }, [key]), r, 'the receipt is signed all the same')
+  t.equal((await Promise.all(checks)).length, 60)
+})
+
 t.test('threads without the hub key refuse to sign receipts', async (t) => {
   const { cfg } = setup(t)
   const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
