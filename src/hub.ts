@@ -114,7 +114,7 @@ export class Hub {
     const signer: HubSigner = {
       // Receipts in the check threads when there are any (handed over in batches, see
       // ThreadChecks.signReceipt), else on the event loop. Seals are made by the checks themselves.
-      signReceipt: checks.signReceipt !== undefined ? async (r) => await checks.signReceipt!(r) : async (r) => signReceipt(keys, r),
+      signReceipt: checks.signReceipt?.bind(checks) ?? (async (r) => signReceipt(keys, r)),
       seal: async (f) => sealFor(keys, f)
     }
     for (const p of config.participants) {

@@ -67,7 +67,7 @@ function withoutSignature (receipt: object): Record<string, unknown> {
  * `signature` member. The caller puts the result in `signature`.
  */
 export function signReceipt (ring: HubKeyRing, receipt: object): string {
-  return ring.signCompact(withoutSignature(receipt), { typ: RECEIPT_TYP })
+  return signReceiptJson(ring.current, receiptPayloadJson(receipt))
 }
 
 /**

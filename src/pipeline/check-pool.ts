@@ -207,6 +207,13 @@ export class ThreadChecks implements DocumentChecks {
   }
 
   /** A thread ended: its checks fail, and another takes its place unless the pool is closing. */
+  /** The running thread with the fewest checks and batches waiting. */
+  private leastBusy (): Thread | undefined {
+    let thread: Thread | undefined
+    for (const t of this.threads) if (thread === undefined || t.pending.size < thread.pending.size) thread = t
+    return thread
+  }
+
   private lost (thread: Thread, code: number): void {
     const i = this.threads.indexOf(thread)
     if (i >= 0) this.threads.splice(i, 1)
@@ -223,8 +230,7 @@ export class ThreadChecks implements DocumentChecks {
 
   async check (input: CheckInput): Promise<CheckResult> {
     if (this.closing) throw new HubError('EGIF_ERR_SHUTTING_DOWN')
-    let thread: Thread | undefined
-    for (const t of this.threads) if (thread === undefined || t.pending.size < thread.pending.size) thread = t
+    const thread = this.leastBusy()
     if (thread === undefined) throw new HubError('EGIF_ERR_INTERNAL', 'no document-check thread is running; send again shortly')
     const id = this.nextId++
     // A copy of exactly the body's bytes, moved (not copied again) to the thread.
@@ -275,8 +281,7 @@ export class ThreadChecks implements DocumentChecks {
         }
       }
     }
-    let thread: Thread | undefined
-    for (const t of this.threads) if (thread === undefined || t.pending.size < thread.pending.size) thread = t
+    const thread = this.leastBusy()
     // A thread with many checks waiting is the bottleneck: the receipts would wait behind them
     // (and everything their messages hold would live that long), so the event loop signs them.
     if (thread === undefined || this.closing || thread.pending.size > SIGN_BEHIND_AT_MOST) return here()
