@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
@@ -44,6 +44,11 @@ const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
 
 type Id = 'a' | 'b' | 'c' | 'd'
+if (!existsSync(CORPUS)) {
+  // Scenario (b) and the hub's schema set read the ETDA e-Tax corpus beside the repository.
+  log(`the ETDA e-Tax corpus is not at ${CORPUS}: the bench reads it from ../shared/corpus/ beside the repository (see docs/performance.md)`)
+  process.exit(2)
+}
 log('compiling the processes under test (tsc, incremental) into bench/.cache/build/…')
 buildServers()
 const fixtures: Record<'a' | 'b' | 'c', Fixture> = {
