@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
+import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
 /**
@@ -120,6 +121,8 @@ interface Row {
   /** CPU ms per message of the hub processes by thread: event loop, document-check threads, the rest (libuv pool, V8). */
   cpuMsPerMsgByThread?: ThreadsCpu
   signature?: string
+  /** The machine's calibration just before this row ran (bench/lib/machine.ts). */
+  calibration?: Calibration
 }
 const rows: Row[] = []
 
@@ -290,18 +293,27 @@ async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Prom
 }
 
 const started = performance.now()
+const ticksAtStart = cpuTicks()
 const want = (id: string): boolean => only === undefined || only.includes(id)
-for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await scenario(id)
-for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await baseline('bare', of)
-for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await baseline('xml-crypto', of)
+/** Runs one scenario or baseline with the machine's calibration just before it on its rows. */
+async function calibrated (run: () => Promise<void>): Promise<void> {
+  const calibration = calibrate()
+  log(`calibration: ${describeCalibration(calibration)}`)
+  const before = rows.length
+  await run()
+  for (const r of rows.slice(before)) r.calibration = calibration
+}
+for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await calibrated(async () => { await scenario(id) })
+for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await calibrated(async () => { await baseline('bare', of) })
+for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await calibrated(async () => { await baseline('xml-crypto', of) })
 
 // The report.
 const n0 = (n: number): string => Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
 const f1 = (n: number): string => n.toFixed(1)
 const cols = (cells: string[], widths: number[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' ')
-const w = [12, 11, 12, 9, 9, 8, 8, 10, 10, 10]
+const w = [12, 11, 12, 9, 9, 8, 8, 10, 10, 10, 10]
 const out: string[] = []
-out.push('', cols(['', 'accepted/s', 'delivered/s', 'vs bare', 'vs x-c', 'RSS MB', 'procs', 'CPU ms/m', 'CPU all', 'sig'], w))
+out.push('', cols(['', 'accepted/s', 'delivered/s', 'vs bare', 'vs x-c', 'RSS MB', 'procs', 'CPU ms/m', 'CPU all', 'sig', 'ES256 µs'], w))
 const bareOf = (id: string): Row | undefined => rows.find((r) => r.id === `bare(${id === 'd' ? 'a' : id})`)
 const xcOf = (id: string): Row | undefined => rows.find((r) => r.id === `xml-crypto(${id === 'd' ? 'a' : id})`)
 for (const r of rows) {
@@ -317,7 +329,8 @@ for (const r of rows) {
     String(r.processes),
     r.cpuMsPerMsg.toFixed(3),
     r.cpuMsPerMsgAll.toFixed(3),
-    r.signature ?? ''
+    r.signature ?? '',
+    r.calibration !== undefined ? r.calibration.es256SignUs.toFixed(1) : '—'
   ], w))
 }
 out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due):')
@@ -342,11 +355,15 @@ const targets = [
 ]
 out.push('', 'targets:')
 for (const t of targets) out.push(`  ${t.what.padEnd(38)} ${t.value === undefined ? 'not measured' : `${t.value.toFixed(1).padStart(8)}  ${t.ok(t.value) ? 'holds' : 'DOES NOT HOLD'}`}`)
+const steal = stealShare(ticksAtStart, cpuTicks())
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GB, Node ${process.version}`
 out.push('', `machine: ${machine}; ${quick ? 'quick' : 'full'} run, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+const es256 = rows.flatMap((r) => r.calibration !== undefined ? [r.calibration.es256SignUs] : [])
+if (es256.length > 0) out.push(`machine speed: one ES256 signature took ${Math.min(...es256).toFixed(1)}–${Math.max(...es256).toFixed(1)} µs of CPU before the rows (column ES256 µs; the same work costs more on a slower or busier host)`)
+out.push(`CPU time taken by the hypervisor (steal) during the run: ${(steal * 100).toFixed(1)} % of the machine's`)
 process.stdout.write(out.join('\n') + '\n')
 mkdirSync(ROOT + 'bench/results', { recursive: true })
 const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, stealShare: steal, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
 process.stdout.write(`written to ${file}\n`)
 export type { ProcStats }
