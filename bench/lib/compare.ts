@@ -1,0 +1,94 @@
+/**
+ * The comparison of two versions of the hub from their bench results (`bench/compare.ts`): the
+ * median of each figure over the rounds of each version, and the second's ratio to the first.
+ */
+
+/** The part of a `bench/results/*.json` file a comparison reads. */
+export interface BenchResult {
+  rows: Array<{
+    id: string
+    kind: string
+    acceptedPerSec: number
+    deliveredPerSec: number | null
+    cpuMsPerMsgAll: number
+    peakRssMb: number
+    fixed?: Array<{ offered: number, share: number, latencyMs: { p99: number } }>
+    calibration?: { es256SignUs: number }
+  }>
+}
+
+/** One row's figures, each the median over the rounds (undefined where no round had it). */
+export interface RowSummary {
+  id: string
+  rounds: number
+  /** Delivered/s for the hub's scenarios, accepted/s for a baseline without delivery. */
+  rate: number
+  cpuAll: number
+  peakRssMb: number
+  /** (a)'s p99 accept latency at 1,000/s offered. */
+  p99AtTarget?: number
+  es256Us?: number
+}
+
+export function median (xs: number[]): number {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** The median of each row's figures over `results` (one result per round), rows in first-seen order. */
+export function summarize (results: BenchResult[]): RowSummary[] {
+  const byId = new Map<string, Array<BenchResult['rows'][number]>>()
+  for (const r of results) {
+    for (const row of r.rows) {
+      const list = byId.get(row.id)
+      if (list === undefined) byId.set(row.id, [row])
+      else list.push(row)
+    }
+  }
+  return [...byId].map(([id, rows]) => {
+    const p99 = rows.flatMap((r) => r.fixed?.filter((x) => x.share === 0 && x.offered === 1000).map((x) => x.latencyMs.p99) ?? [])
+    const es256 = rows.flatMap((r) => r.calibration !== undefined ? [r.calibration.es256SignUs] : [])
+    return {
+      id,
+      rounds: rows.length,
+      rate: median(rows.map((r) => r.deliveredPerSec ?? r.acceptedPerSec)),
+      cpuAll: median(rows.map((r) => r.cpuMsPerMsgAll)),
+      peakRssMb: median(rows.map((r) => r.peakRssMb)),
+      ...(p99.length > 0 ? { p99AtTarget: median(p99) } : {}),
+      ...(es256.length > 0 ? { es256Us: median(es256) } : {})
+    }
+  })
+}
+
+const pad = (cells: string[], widths: number[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' ')
+const n0 = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
+const ratio = (b: number | undefined, a: number | undefined): string => a === undefined || b === undefined || !(a > 0) || Number.isNaN(b) ? '—' : `${(b / a).toFixed(2)}×`
+
+/**
+ * The comparison table: for each row of either version, its median rate, CPU ms in all per
+ * message and (for (a)) p99 at 1,000/s, in `a` and in `b`, and b's ratio to a. A rate ratio above 1
+ * and a CPU or latency ratio below 1 mean `b` is better.
+ */
+export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [string, string]): string[] {
+  const w = [12, 10, 10, 7, 10, 10, 7, 10, 10, 7, 10, 10]
+  const [na, nb] = names.map((n) => n.slice(0, 10))
+  const lines = [
+    pad(['', 'rate', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
+    pad(['', na, nb, 'ratio', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
+  ]
+  const ids = [...new Set([...a.map((r) => r.id), ...b.map((r) => r.id)])]
+  for (const id of ids) {
+    const x = a.find((r) => r.id === id)
+    const y = b.find((r) => r.id === id)
+    lines.push(pad([
+      /^[a-z]$/.test(id) ? `(${id})` : id,
+      n0(x?.rate), n0(y?.rate), ratio(y?.rate, x?.rate),
+      x?.cpuAll.toFixed(3) ?? '—', y?.cpuAll.toFixed(3) ?? '—', ratio(y?.cpuAll, x?.cpuAll),
+      x?.p99AtTarget?.toFixed(1) ?? '—', y?.p99AtTarget?.toFixed(1) ?? '—', ratio(y?.p99AtTarget, x?.p99AtTarget),
+      x?.es256Us?.toFixed(1) ?? '—', y?.es256Us?.toFixed(1) ?? '—'
+    ], w))
+  }
+  return lines
+}

@@ -1,0 +1,48 @@
+import t from 'tap'
+import { comparisonTable, median, summarize, type BenchResult } from '../../bench/lib/compare.js'
+
+type Row = BenchResult['rows'][number]
+const hub = (id: string, delivered: number, cpu: number, extra: Partial<Row> = {}): Row =>
+  ({ id, kind: 'hub', acceptedPerSec: delivered + 10, deliveredPerSec: delivered, cpuMsPerMsgAll: cpu, peakRssMb: 300, ...extra })
+const target = (p99: number): Row['fixed'] => [
+  { offered: 250, share: 0.25, latencyMs: { p99: 1 } },
+  { offered: 1000, share: 0, latencyMs: { p99 } }
+]
+
+t.test('median of odd and even counts; NaN for none', async (t) => {
+  t.equal(median([3, 1, 2]), 2)
+  t.equal(median([4, 1, 3, 2]), 2.5)
+  t.ok(Number.isNaN(median([])))
+})
+
+t.test('summarize takes each figure\'s median over the rounds, row by row', async (t) => {
+  const rounds: BenchResult[] = [
+    { rows: [hub('a', 1000, 1.2, { fixed: target(40), calibration: { es256SignUs: 50 } }), { id: 'bare(a)', kind: 'bare', acceptedPerSec: 9000, deliveredPerSec: null, cpuMsPerMsgAll: 0.2, peakRssMb: 150 }] },
+    { rows: [hub('a', 1400, 1.0, { fixed: target(25), calibration: { es256SignUs: 35 } })] },
+    { rows: [hub('a', 1300, 1.5, { fixed: target(90), calibration: { es256SignUs: 60 } }), hub('c', 2000, 0.9)] }
+  ]
+  const s = summarize(rounds)
+  t.same(s.map((r) => r.id), ['a', 'bare(a)', 'c'], 'rows in the order first seen')
+  const a = s[0]
+  t.equal(a.rounds, 3)
+  t.equal(a.rate, 1300, 'delivered/s: the median of 1,000, 1,400 and 1,300, not their mean')
+  t.equal(a.cpuAll, 1.2)
+  t.equal(a.p99AtTarget, 40, 'p99 read from the 1,000/s row only')
+  t.equal(a.es256Us, 50)
+  t.equal(s[1].rate, 9000, 'a baseline without delivery is rated by accepted/s')
+  t.equal(s[1].rounds, 1)
+  t.equal(s[2].p99AtTarget, undefined, 'no 1,000/s row: no p99')
+  t.equal(s[2].es256Us, undefined, 'a result without calibration has none')
+})
+
+t.test('the table gives the second version\'s ratio to the first, and a dash where one side lacks the row', async (t) => {
+  const a = summarize([{ rows: [hub('a', 1000, 2.0, { fixed: target(50) })] }])
+  const b = summarize([{ rows: [hub('a', 1500, 1.5, { fixed: target(20) }), hub('c', 3000, 0.5)] }])
+  const lines = comparisonTable(a, b, ['1234567890', 'this'])
+  t.equal(lines.length, 4, 'two lines of header and one line per row of either side')
+  t.match(lines[1], /^ +1234567890 +this +ratio +1234567890 +this +ratio/)
+  const rowA = lines[2].trim().split(/\s+/)
+  t.same(rowA.slice(0, 10), ['(a)', '1,000', '1,500', '1.50×', '2.000', '1.500', '0.75×', '50.0', '20.0', '0.40×'])
+  const rowC = lines[3].trim().split(/\s+/)
+  t.same(rowC.slice(0, 4), ['(c)', '—', '3,000', '—'], 'only in the second: no ratio')
+})
