@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { comparisonTable, summarize, type BenchResult } from './lib/compare.js'
+import { apartByChance, comparisonTable, summarize, type BenchResult } from './lib/compare.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const log = (s: string): void => { process.stderr.write(s + '\n') }
@@ -92,6 +92,7 @@ const lines = [
   '',
   `${short} (${rev}) against this checkout, the median of ${rounds} round${rounds === 1 ? '' : 's'} each, run in turn:`,
   'rate: delivered/s (accepted/s for a baseline); CPU: ms in all per message; p99: (a) at 1,000/s, ms; ES256: µs of CPU, the machine\'s speed before the row',
+  `apart: every round of one side had a higher rate than every round of the other (two identical versions come out apart ${rounds > 1 ? `once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds` : 'never with one round'})`,
   ...comparisonTable(a, b, [short, 'this'])
 ]
 process.stdout.write(lines.join('\n') + '\n')

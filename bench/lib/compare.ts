@@ -23,6 +23,8 @@ export interface RowSummary {
   rounds: number
   /** Delivered/s for the hub's scenarios, accepted/s for a baseline without delivery. */
   rate: number
+  /** Every round's rate, in round order. */
+  rates: number[]
   cpuAll: number
   peakRssMb: number
   /** (a)'s p99 accept latency at 1,000/s offered. */
@@ -50,10 +52,12 @@ export function summarize (results: BenchResult[]): RowSummary[] {
   return [...byId].map(([id, rows]) => {
     const p99 = rows.flatMap((r) => r.fixed?.filter((x) => x.share === 0 && x.offered === 1000).map((x) => x.latencyMs.p99) ?? [])
     const es256 = rows.flatMap((r) => r.calibration !== undefined ? [r.calibration.es256SignUs] : [])
+    const rates = rows.map((r) => r.deliveredPerSec ?? r.acceptedPerSec)
     return {
       id,
       rounds: rows.length,
-      rate: median(rows.map((r) => r.deliveredPerSec ?? r.acceptedPerSec)),
+      rate: median(rates),
+      rates,
       cpuAll: median(rows.map((r) => r.cpuMsPerMsgAll)),
       peakRssMb: median(rows.map((r) => r.peakRssMb)),
       ...(p99.length > 0 ? { p99AtTarget: median(p99) } : {}),
@@ -67,16 +71,37 @@ const n0 = (n: number | undefined): string => n === undefined || Number.isNaN(n)
 const ratio = (b: number | undefined, a: number | undefined): string => a === undefined || b === undefined || !(a > 0) || Number.isNaN(b) ? '—' : `${(b / a).toFixed(2)}×`
 
 /**
+ * Whether every round of one side had a higher rate than every round of the other: a difference
+ * the machine's own variation between runs does not cover. Needs two rounds a side.
+ */
+export function apart (a: number[], b: number[]): boolean {
+  if (a.length < 2 || b.length < 2) return false
+  return Math.min(...a) > Math.max(...b) || Math.min(...b) > Math.max(...a)
+}
+
+/**
+ * How often two sides of `n` and `m` rounds come out {@link apart} when they are the same version
+ * and only the machine varies (every ordering of the rounds as likely): 2 / C(n + m, n). With three
+ * rounds a side one comparison in ten, with five one in 126.
+ */
+export function apartByChance (n: number, m: number): number {
+  let c = 1
+  for (let k = 1; k <= n; k++) c = c * (m + k) / k
+  return Math.min(1, 2 / c)
+}
+
+/**
  * The comparison table: for each row of either version, its median rate, CPU ms in all per
  * message and (for (a)) p99 at 1,000/s, in `a` and in `b`, and b's ratio to a. A rate ratio above 1
- * and a CPU or latency ratio below 1 mean `b` is better.
+ * and a CPU or latency ratio below 1 mean `b` is better. "apart" says whether the rates of the
+ * two sides' rounds do not overlap at all ({@link apart}); where they do, the ratio may be noise.
  */
 export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [string, string]): string[] {
-  const w = [12, 10, 10, 7, 10, 10, 7, 10, 10, 7, 10, 10]
+  const w = [12, 10, 10, 7, 7, 10, 10, 7, 10, 10, 7, 10, 10]
   const [na, nb] = names.map((n) => n.slice(0, 10))
   const lines = [
-    pad(['', 'rate', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
-    pad(['', na, nb, 'ratio', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
+    pad(['', 'rate', '', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
+    pad(['', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
   ]
   const ids = [...new Set([...a.map((r) => r.id), ...b.map((r) => r.id)])]
   for (const id of ids) {
@@ -84,7 +109,7 @@ export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [strin
     const y = b.find((r) => r.id === id)
     lines.push(pad([
       /^[a-z]$/.test(id) ? `(${id})` : id,
-      n0(x?.rate), n0(y?.rate), ratio(y?.rate, x?.rate),
+      n0(x?.rate), n0(y?.rate), ratio(y?.rate, x?.rate), x !== undefined && y !== undefined ? (apart(x.rates, y.rates) ? 'yes' : 'no') : '—',
       x?.cpuAll.toFixed(3) ?? '—', y?.cpuAll.toFixed(3) ?? '—', ratio(y?.cpuAll, x?.cpuAll),
       x?.p99AtTarget?.toFixed(1) ?? '—', y?.p99AtTarget?.toFixed(1) ?? '—', ratio(y?.p99AtTarget, x?.p99AtTarget),
       x?.es256Us?.toFixed(1) ?? '—', y?.es256Us?.toFixed(1) ?? '—'

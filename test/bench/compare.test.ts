@@ -1,5 +1,5 @@
 import t from 'tap'
-import { comparisonTable, median, summarize, type BenchResult } from '../../bench/lib/compare.js'
+import { apart, apartByChance, comparisonTable, median, summarize, type BenchResult } from '../../bench/lib/compare.js'
 
 type Row = BenchResult['rows'][number]
 const hub = (id: string, delivered: number, cpu: number, extra: Partial<Row> = {}): Row =>
@@ -26,6 +26,7 @@ t.test('summarize takes each figure\'s median over the rounds, row by row', asyn
   const a = s[0]
   t.equal(a.rounds, 3)
   t.equal(a.rate, 1300, 'delivered/s: the median of 1,000, 1,400 and 1,300, not their mean')
+  t.same(a.rates, [1000, 1400, 1300], 'and every round\'s, in order')
   t.equal(a.cpuAll, 1.2)
   t.equal(a.p99AtTarget, 40, 'p99 read from the 1,000/s row only')
   t.equal(a.es256Us, 50)
@@ -35,14 +36,24 @@ t.test('summarize takes each figure\'s median over the rounds, row by row', asyn
   t.equal(s[2].es256Us, undefined, 'a result without calibration has none')
 })
 
+t.test('two sides are apart only when no round of one reaches a round of the other', async (t) => {
+  t.ok(apart([10, 12, 11], [13, 15, 14]))
+  t.ok(apart([13, 15, 14], [10, 12, 11]), 'either way round')
+  t.notOk(apart([10, 14, 11], [13, 15, 14]), 'one round of the first above one of the second: not apart')
+  t.notOk(apart([10], [20]), 'one round a side says nothing about the spread')
+  t.equal(apartByChance(3, 3), 0.1, 'same version, three rounds a side: apart one time in ten')
+  t.equal(apartByChance(5, 5), 2 / 252)
+  t.equal(apartByChance(1, 1), 1)
+})
+
 t.test('the table gives the second version\'s ratio to the first, and a dash where one side lacks the row', async (t) => {
   const a = summarize([{ rows: [hub('a', 1000, 2.0, { fixed: target(50) })] }])
   const b = summarize([{ rows: [hub('a', 1500, 1.5, { fixed: target(20) }), hub('c', 3000, 0.5)] }])
   const lines = comparisonTable(a, b, ['1234567890', 'this'])
   t.equal(lines.length, 4, 'two lines of header and one line per row of either side')
-  t.match(lines[1], /^ +1234567890 +this +ratio +1234567890 +this +ratio/)
+  t.match(lines[1], /^ +1234567890 +this +ratio +apart +1234567890 +this +ratio/)
   const rowA = lines[2].trim().split(/\s+/)
-  t.same(rowA.slice(0, 10), ['(a)', '1,000', '1,500', '1.50×', '2.000', '1.500', '0.75×', '50.0', '20.0', '0.40×'])
+  t.same(rowA.slice(0, 11), ['(a)', '1,000', '1,500', '1.50×', 'no', '2.000', '1.500', '0.75×', '50.0', '20.0', '0.40×'], 'one round a side: not apart')
   const rowC = lines[3].trim().split(/\s+/)
-  t.same(rowC.slice(0, 4), ['(c)', '—', '3,000', '—'], 'only in the second: no ratio')
+  t.same(rowC.slice(0, 5), ['(c)', '—', '3,000', '—', '—'], 'only in the second: no ratio')
 })
