@@ -16,7 +16,10 @@ import { buildServers, procStats, startProcess, startRedis, type BenchProcess, t
  *   bare       a fastify route that takes the same bytes and answers 202 (the HTTP ceiling)
  *   xml-crypto a straightforward pipeline on xml-crypto's documented usage
  * The load generator (this process) and the sink run on the same machine and are counted in it.
- * Prints progress to stderr, the table to stdout, and writes JSON to bench/results/.
+ * Before each row it times a few fixed operations (bench/lib/machine.ts), so that a slower run
+ * can be told from a slower machine. Prints progress to stderr, the table to stdout, and writes
+ * JSON to bench/results/. `npm run bench:compare` (bench/compare.ts) runs another revision's bench
+ * and this one in turn.
  */
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 
 /**
  * What the machine gave while the bench ran, so that two runs (or two machines) can be told apart
- * from two versions of the hub: a few fixed operations timed in CPU µs at the start and at the end
- * of the run, and the share of the machine's CPU time the hypervisor took for other guests (steal).
- * A run whose calibration is slower than another's, or with steal, has less machine under it.
+ * from two versions of the hub: a few fixed operations timed in CPU µs just before each row, and
+ * the share of the machine's CPU time the hypervisor took for other guests (steal) over the run.
+ * A row whose calibration is slower than another's, or a run with steal, had less machine under it.
  */
 export interface Calibration {
   /** One ES256 signature of 32 bytes (OpenSSL, no JavaScript to speak of). */
