@@ -81,9 +81,14 @@ async function runBench (name: string, cwd: string): Promise<{ file: string, res
 const other = worktree()
 const sides = [{ name: short, dir: other }, { name: 'this', dir: ROOT }]
 const results: Record<string, Array<{ file: string, result: BenchResult }>> = { [short]: [], this: [] }
-for (let i = 0; i < rounds; i++) {
-  log(`round ${i + 1} of ${rounds}`)
-  for (const s of i % 2 === 0 ? sides : [...sides].reverse()) results[s.name].push(await runBench(s.name, s.dir))
+try {
+  for (let i = 0; i < rounds; i++) {
+    log(`round ${i + 1} of ${rounds}`)
+    for (const s of i % 2 === 0 ? sides : [...sides].reverse()) results[s.name].push(await runBench(s.name, s.dir))
+  }
+} catch (err) {
+  log((err as Error).message)
+  process.exit(1)
 }
 
 const a = summarize(results[short].map((r) => r.result))
@@ -92,7 +97,9 @@ const lines = [
   '',
   `${short} (${rev}) against this checkout, the median of ${rounds} round${rounds === 1 ? '' : 's'} each, run in turn:`,
   'rate: delivered/s (accepted/s for a baseline); CPU: ms in all per message; p99: (a) at 1,000/s, ms; ES256: µs of CPU, the machine\'s speed before the row',
-  `apart: every round of one side had a higher rate than every round of the other (two identical versions come out apart ${rounds > 1 ? `once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds` : 'never with one round'})`,
+  rounds > 1
+    ? `apart: every round of one side had a higher rate than every round of the other (two identical versions come out apart once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds)`
+    : 'apart: needs two rounds a side or more (--rounds=N)',
   ...comparisonTable(a, b, [short, 'this'])
 ]
 process.stdout.write(lines.join('\n') + '\n')

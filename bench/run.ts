@@ -6,7 +6,7 @@ import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration 
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
 /**
- * `npm run bench [-- --quick] [-- --only a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
+ * `npm run bench [-- --quick] [-- --only=a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
  * validate → verify the sender's signature → authorize → trail → signed receipt → store (fsync) →
  * delivery by http-push to a sink process → delivered — beside two baselines in the same run:
  *   (a) the 5 KB gov-letter, XML-DSig RSA-2048 by the sender        embedded, journal with fsync
@@ -25,6 +25,12 @@ const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const cpuProf = args.includes('--cpu-prof')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const ROW_IDS = ['a', 'b', 'c', 'd', 'bare-a', 'bare-b', 'bare-c', 'xml-crypto-a', 'xml-crypto-b']
+const unknownRows = only?.filter((id) => !ROW_IDS.includes(id)) ?? []
+if (unknownRows.length > 0) {
+  process.stderr.write(`--only takes ${ROW_IDS.join(' ')}, not ${unknownRows.join(' ')}\n`)
+  process.exit(2)
+}
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
   : { warm: 3000, saturation: 6000, fixed: 3000, baseline: 3000 }
