@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
+import { cols, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
 
@@ -317,9 +318,7 @@ for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await calibra
 for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await calibrated(async () => { await baseline('xml-crypto', of) })
 
 // The report.
-const n0 = (n: number): string => Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
 const f1 = (n: number): string => n.toFixed(1)
-const cols = (cells: string[], widths: number[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' ')
 const w = [12, 11, 12, 9, 9, 8, 8, 10, 10, 10, 10]
 const out: string[] = []
 out.push('', cols(['', 'accepted/s', 'delivered/s', 'vs bare', 'vs x-c', 'RSS MB', 'procs', 'CPU ms/m', 'CPU all', 'sig', 'ES256 µs'], w))

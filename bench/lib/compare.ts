@@ -2,6 +2,7 @@
  * The comparison of two versions of the hub from their bench results (`bench/compare.ts`): the
  * median of each figure over the rounds of each version, and the second's ratio to the first.
  */
+import { cols, median, n0 } from './figures.js'
 
 /** The part of a `bench/results/*.json` file a comparison reads. */
 export interface BenchResult {
@@ -32,13 +33,6 @@ export interface RowSummary {
   es256Us?: number
 }
 
-export function median (xs: number[]): number {
-  if (xs.length === 0) return NaN
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 /** The median of each row's figures over `results` (one result per round), rows in first-seen order. */
 export function summarize (results: BenchResult[]): RowSummary[] {
   const byId = new Map<string, Array<BenchResult['rows'][number]>>()
@@ -66,8 +60,6 @@ export function summarize (results: BenchResult[]): RowSummary[] {
   })
 }
 
-const pad = (cells: string[], widths: number[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' ')
-const n0 = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
 const ratio = (b: number | undefined, a: number | undefined): string => a === undefined || b === undefined || !(a > 0) || Number.isNaN(b) ? '—' : `${(b / a).toFixed(2)}×`
 
 /**
@@ -100,14 +92,14 @@ export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [strin
   const w = [12, 10, 10, 7, 7, 10, 10, 7, 10, 10, 7, 10, 10]
   const [na, nb] = names.map((n) => n.slice(0, 10))
   const lines = [
-    pad(['', 'rate', '', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
-    pad(['', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
+    cols(['', 'rate', '', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
+    cols(['', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
   ]
   const ids = [...new Set([...a.map((r) => r.id), ...b.map((r) => r.id)])]
   for (const id of ids) {
     const x = a.find((r) => r.id === id)
     const y = b.find((r) => r.id === id)
-    lines.push(pad([
+    lines.push(cols([
       /^[a-z]$/.test(id) ? `(${id})` : id,
       n0(x?.rate), n0(y?.rate), ratio(y?.rate, x?.rate), x !== undefined && y !== undefined ? (apart(x.rates, y.rates) ? 'yes' : 'no') : '—',
       x?.cpuAll.toFixed(3) ?? '—', y?.cpuAll.toFixed(3) ?? '—', ratio(y?.cpuAll, x?.cpuAll),

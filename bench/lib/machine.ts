@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { cpuPerOp } from './cpu-per-op.js'
 
 /**
  * What the machine gave while the bench ran, so that two runs (or two machines) can be told apart
@@ -21,37 +22,18 @@ const data32 = Buffer.alloc(32, 7)
 const data5k = Buffer.alloc(5 * 1024, 'a')
 const json2k = JSON.stringify(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`field${i}`, `value number ${i} of the calibration`])))
 
-/** CPU µs per call of `fn`: the median of `rounds` rounds of about `roundMs` each. */
-function medianCpuUs (fn: () => unknown, rounds: number, roundMs: number): number {
-  for (let i = 0; i < 20; i++) fn()
-  const per: number[] = []
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.cpuUsage()
-    let n = 0
-    let used = 0
-    do {
-      fn()
-      n++
-      const u = process.cpuUsage(t0)
-      used = u.user + u.system
-    } while (used < roundMs * 1000)
-    per.push(used / n)
-  }
-  per.sort((a, b) => a - b)
-  return per[Math.floor(per.length / 2)]
-}
-
 /**
- * The calibration operations' CPU µs each, the median of 10 rounds of 20 ms (about 0.6 s in all).
+ * The calibration operations' CPU µs each, the median of 10 rounds of 20 ms (under 0.7 s in all).
  * The median, not the least: the point is how fast the machine was at that moment, and on a shared
  * host the same operation costs up to half as much again from one second to the next.
  */
 export function calibrate (): Calibration {
-  return {
-    es256SignUs: medianCpuUs(() => sign('sha256', data32, { key, dsaEncoding: 'ieee-p1363' }), 10, 20),
-    sha256Of5KbUs: medianCpuUs(() => createHash('sha256').update(data5k).digest(), 10, 20),
-    json2KbUs: medianCpuUs(() => JSON.stringify(JSON.parse(json2k)), 10, 20)
-  }
+  const [es256SignUs, sha256Of5KbUs, json2KbUs] = cpuPerOp([
+    ['ES256 sign', () => sign('sha256', data32, { key, dsaEncoding: 'ieee-p1363' })],
+    ['SHA-256 of 5 KB', () => createHash('sha256').update(data5k).digest()],
+    ['JSON 2 KB', () => JSON.stringify(JSON.parse(json2k))]
+  ], { rounds: 10, roundMs: 20, statistic: 'median' })
+  return { es256SignUs, sha256Of5KbUs, json2KbUs }
 }
 
 /** The machine's CPU time so far, in clock ticks: in all, and taken by the hypervisor (steal). */

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { apart, apartByChance, comparisonTable, median, summarize, type BenchResult } from '../../bench/lib/compare.js'
+import { apart, apartByChance, comparisonTable, summarize, type BenchResult } from '../../bench/lib/compare.js'
+import { median } from '../../bench/lib/figures.js'
 
 type Row = BenchResult['rows'][number]
 const hub = (id: string, delivered: number, cpu: number, extra: Partial<Row> = {}): Row =>
