@@ -247,7 +247,7 @@ export class DeliveryWorker {
 
   /** Whether `attempt` is still the one to make, after a wait in which the message may have moved on. */
   private async stillDue (m: StoredMessage, attempt: number): Promise<boolean> {
-    const now = await this.deps.store.get(m.sender, m.messageId)
+    const now = await this.deps.store.progress(m.sender, m.messageId)
     return now !== undefined && now.state === 'queued' && now.attempts + 1 === attempt
   }
 

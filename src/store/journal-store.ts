@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
 import { applyEvent, newMessage, nextState, storeKey } from './state.js'
-import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
+import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 
 const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-lettered'])
@@ -164,6 +164,13 @@ export class JournalStore implements MessageStore {
   async get (sender: string, messageId: string): Promise<StoredMessage | undefined> {
     const entry = this.entries.get(storeKey(sender, messageId))
     return entry === undefined ? undefined : this.messageOf(entry)
+  }
+
+  async progress (sender: string, messageId: string): Promise<MessageProgress | undefined> {
+    const entry = this.entries.get(storeKey(sender, messageId))
+    if (entry === undefined) return undefined
+    // A message still moving is whole in memory; a settled one is read back for its attempts.
+    return { state: entry.state, attempts: this.messageOf(entry).attempts }
   }
 
   async withId (messageId: string): Promise<StoredMessage[]> {

@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { HubError } from '../errors.js'
 import { asDuplicate } from './journal-store.js'
 import { newMessage } from './state.js'
-import type { AcceptRecord, AcceptResult, InboxPage, MessageStore, RejectionFields } from './store.js'
+import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
 /** The fields a message is read with, in this order (the body is read only by `get`). */
@@ -213,6 +213,16 @@ export class RedisStore implements MessageStore {
       const m = fromFields(f, await this.eventsOf(member, f[6]))
       if (m !== undefined) this.bodies.set(m, raw[FIELDS.length] ?? Buffer.alloc(0))
       return m
+    } catch (err) {
+      throw unavailable(err)
+    }
+  }
+
+  /** Two fields of the hash, where `get` would read it all with the body. */
+  async progress (sender: string, messageId: string): Promise<MessageProgress | undefined> {
+    try {
+      const [state, attempts] = await this.redis.hmget(this.k('m', `${sender}/${messageId}`), 'state', 'attempts')
+      return state === null ? undefined : { state: state as MessageState, attempts: Number(attempts ?? 0) }
     } catch (err) {
       throw unavailable(err)
     }

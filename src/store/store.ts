@@ -1,4 +1,4 @@
-import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
+import type { JournalRecord, MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
 export interface AcceptResult {
   message: StoredMessage
@@ -10,6 +10,11 @@ export interface AcceptResult {
 export interface AcceptRecord {
   receipt: Receipt
   seal: string
+}
+
+export interface MessageProgress {
+  state: MessageState
+  attempts: number
 }
 
 export interface InboxPage {
@@ -34,6 +39,11 @@ export type RejectionFields = Omit<Extract<JournalRecord, { t: 'rejected' }>, 't
  */
 export interface MessageStore {
   get: (sender: string, messageId: string) => Promise<StoredMessage | undefined>
+  /**
+   * A message's state and attempts alone, as `get` would give them: for a caller that needs no
+   * more (in cluster mode `get` reads the body and every event too).
+   */
+  progress: (sender: string, messageId: string) => Promise<MessageProgress | undefined>
   /** Every message with this id, whichever sender chose it. */
   withId: (messageId: string) => Promise<StoredMessage[]>
   /**
