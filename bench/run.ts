@@ -102,7 +102,18 @@ async function deliveredBy (sink: BenchProcess, n: number, timeoutMs = 120_000):
   }
 }
 
-interface Fixed { offered: number, share: number, accepted: number, latencyMs: LoadResult['latencyMs'], statuses: Record<number, number> }
+interface Fixed {
+  offered: number
+  share: number
+  accepted: number
+  latencyMs: LoadResult['latencyMs']
+  statuses: Record<number, number>
+  /**
+   * Per hub process, the milliseconds in each second of the run that its event loop (`main`) and
+   * its check threads together (`checks`) were ready to run but waited for a CPU (Linux only).
+   */
+  cpuWaitMsPerSec?: { main: number, checks: number }
+}
 interface Row {
   id: string
   title: string
@@ -138,13 +149,30 @@ const rows: Row[] = []
 
 const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
 type ThreadsCpu = NonNullable<ProcStats['threadsCpuMs']>
-interface SutCpu { total: number, threads: ThreadsCpu }
-/** CPU of the processes under test so far: in all, and by thread kind (summed over processes). */
+interface SutCpu { total: number, threads: ThreadsCpu, waits?: ThreadsCpu }
+/**
+ * CPU of the processes under test so far: in all, and by thread kind (summed over processes); and
+ * by thread kind, the time spent waiting for a CPU, where every process could tell.
+ */
 async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
   const all = await Promise.all(ps.map(async (p) => await p.stats()))
   const threads: ThreadsCpu = { main: 0, checks: 0, other: 0 }
-  for (const s of all) for (const k of ['main', 'checks', 'other'] as const) threads[k] += s.threadsCpuMs?.[k] ?? 0
-  return { total: all.reduce((a, s) => a + s.cpuMs, 0), threads }
+  const waits: ThreadsCpu = { main: 0, checks: 0, other: 0 }
+  for (const s of all) {
+    for (const k of ['main', 'checks', 'other'] as const) {
+      threads[k] += s.threadsCpuMs?.[k] ?? 0
+      waits[k] += s.threadsWaitMs?.[k] ?? 0
+    }
+  }
+  const total = all.reduce((a, s) => a + s.cpuMs, 0)
+  return all.every((s) => s.threadsWaitMs !== undefined) ? { total, threads, waits } : { total, threads }
+}
+
+/** Waiting for a CPU between two readings, in ms per second of `seconds` and per process. */
+function cpuWait (a: SutCpu, b: SutCpu, seconds: number, processes: number): Fixed['cpuWaitMsPerSec'] {
+  if (a.waits === undefined || b.waits === undefined) return undefined
+  const per = (k: 'main' | 'checks'): number => (b.waits![k] - a.waits![k]) / seconds / processes
+  return { main: per('main'), checks: per('checks') }
 }
 
 function progress (label: string): (done: number, s: number) => void {
@@ -202,13 +230,15 @@ async function scenario (id: Id): Promise<void> {
     const loads = [0.25, 0.5, 0.9].map((share) => ({ share, offered: Math.max(1, Math.round(sat.res.perSecond * share)) }))
     if (id === 'a') loads.push({ share: 0, offered: 1000 })
     for (const l of loads) {
+      const before = await cpuOf(hubs)
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
+      const waited = cpuWait(before, await cpuOf(hubs), r.seconds, hubs.length)
       process.stderr.write('\n')
       next = r.next
       delivered += r.ok
       await deliveredBy(sink, delivered)
-      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses })
-      log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms`)
+      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}) })
+      log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0
@@ -341,11 +371,12 @@ for (const r of rows) {
     r.calibration !== undefined ? r.calibration.es256SignUs.toFixed(1) : '—'
   ], w))
 }
-out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due):')
-out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'], [12, 10, 7, 11, 9, 9, 9, 9]))
+out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due; loop waits: share of the time the event loop was ready to run and waited for a CPU):')
+out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'loop waits'], [12, 10, 7, 11, 9, 9, 9, 9, 11]))
 for (const r of rows) {
   for (const x of r.fixed) {
-    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max)], [12, 10, 7, 11, 9, 9, 9, 9]))
+    const waits = x.cpuWaitMsPerSec !== undefined ? `${(x.cpuWaitMsPerSec.main / 10).toFixed(0)}%` : '—'
+    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max), waits], [12, 10, 7, 11, 9, 9, 9, 9, 11]))
   }
 }
 for (const r of rows) {

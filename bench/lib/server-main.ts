@@ -26,9 +26,10 @@ import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from '
  *   xmlcrypto  a straightforward pipeline on xml-crypto's documented usage (the common Node build)
  *   sink       the receiving system: counts the distinct messages delivered to it
  * The spec comes as JSON in argv[3]. Prints `listening <url>`; on SIGUSR2 prints
- * `stats {peakRssMb, cpuMs, threadsCpuMs}` (peak RSS sampled every 50 ms; CPU user + system since
- * start, and split by thread: the event loop, the hub's document-check threads, the rest — libuv's
- * thread pool (file writes, fsync, signatures) and V8's own threads).
+ * `stats {peakRssMb, cpuMs, threadsCpuMs, threadsWaitMs}` (peak RSS sampled every 50 ms; CPU user +
+ * system since start, and split by thread: the event loop, the hub's document-check threads, the
+ * rest — libuv's thread pool (file writes, fsync, signatures) and V8's own threads; and by the same
+ * split, how long those threads waited for a CPU while ready to run).
  */
 interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, clusterQueue?: 'bullmq' | 'stream', dataDir?: string, checkThreads?: number }
 const kind = process.argv[2]
@@ -37,19 +38,33 @@ let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
 /** Document-check threads' operating-system ids (the hub kind sets them once it runs). */
 let checkTids = new Set<number>()
-function threadsCpuMs (): { main: number, checks: number, other: number } {
-  const out = { main: 0, checks: 0, other: 0 }
+interface ByThread { main: number, checks: number, other: number }
+/**
+ * CPU time by thread kind, and the time each kind spent ready to run but waiting for a CPU (the
+ * scheduler's run queue, `/proc/<tid>/schedstat`; absent where the kernel does not keep it).
+ */
+function threadTimes (): { cpuMs: ByThread, waitMs?: ByThread } {
+  const cpuMs = { main: 0, checks: 0, other: 0 }
+  let waitMs: ByThread | undefined = { main: 0, checks: 0, other: 0 }
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const ms = (Number(f[11]) + Number(f[12])) * 10
-      if (Number(tid) === process.pid) out.main += ms
-      else if (checkTids.has(Number(tid))) out.checks += ms
-      else out.other += ms
+      const k = Number(tid) === process.pid ? 'main' : checkTids.has(Number(tid)) ? 'checks' : 'other'
+      cpuMs[k] += (Number(f[11]) + Number(f[12])) * 10
+      if (waitMs !== undefined) {
+        try {
+          waitMs[k] += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
+        } catch {
+          waitMs = undefined
+        }
+      }
     }
-  } catch { /* not Linux: no split */ }
-  return out
+  } catch {
+    // Not Linux: no split.
+    return { cpuMs }
+  }
+  return waitMs !== undefined ? { cpuMs, waitMs } : { cpuMs }
 }
 /** How late the event loop ran timers: a stall (GC, a long synchronous call) shows as its max. */
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
@@ -60,7 +75,8 @@ process.on('SIGUSR2', () => {
   loopDelay.reset()
   const m = process.memoryUsage()
   const mb = (n: number): number => Math.round(n / 1048576)
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: threadsCpuMs(), loopDelayMs: delay, memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
+  const times = threadTimes()
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopDelayMs: delay, memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 

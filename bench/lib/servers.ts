@@ -24,7 +24,7 @@ export function buildServers (): void {
   }
 }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: { main: number, checks: number, other: number }, loopDelayMs?: { p50: number, p99: number, max: number }, memoryMb?: Record<string, number> }
+export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: { main: number, checks: number, other: number }, threadsWaitMs?: { main: number, checks: number, other: number }, loopDelayMs?: { p50: number, p99: number, max: number }, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
