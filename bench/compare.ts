@@ -96,9 +96,9 @@ const b = summarize(results.this.map((r) => r.result))
 const lines = [
   '',
   `${short} (${rev}) against this checkout, the median of ${rounds} round${rounds === 1 ? '' : 's'} each, run in turn:`,
-  'rate: delivered/s (accepted/s for a baseline); CPU: ms in all per message; p99: (a) at 1,000/s, ms; ES256: µs of CPU, the machine\'s speed before the row',
+  'rate: delivered/s (accepted/s for a baseline); CPU all: ms in all per message; event loop: the hub\'s event-loop CPU ms per message; p99: (a) at 1,000/s, ms; ES256: µs of CPU, the machine\'s speed before the row',
   rounds > 1
-    ? `apart: every round of one side had a higher rate than every round of the other (two identical versions come out apart once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds)`
+    ? `apart: every round of one side had a higher rate (or event-loop CPU) than every round of the other (two identical versions come out apart once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds)`
     : 'apart: needs two rounds a side or more (--rounds=N)',
   ...comparisonTable(a, b, [short, 'this'])
 ]

@@ -12,6 +12,8 @@ export interface BenchResult {
     acceptedPerSec: number
     deliveredPerSec: number | null
     cpuMsPerMsgAll: number
+    /** The hub's CPU per message by thread: its event loop(s), its check threads, the rest. */
+    cpuMsPerMsgByThread?: { main: number, checks: number, other: number }
     peakRssMb: number
     fixed?: Array<{ offered: number, share: number, latencyMs: { p99: number } }>
     calibration?: { es256SignUs: number }
@@ -27,6 +29,12 @@ export interface RowSummary {
   /** Every round's rate, in round order. */
   rates: number[]
   cpuAll: number
+  /**
+   * The hub's event-loop CPU ms per message, and every round's: far steadier between runs than a
+   * rate, since it does not move with the other processes' share of the cores.
+   */
+  loopCpu?: number
+  loopCpus?: number[]
   peakRssMb: number
   /** (a)'s p99 accept latency at 1,000/s offered. */
   p99AtTarget?: number
@@ -47,12 +55,14 @@ export function summarize (results: BenchResult[]): RowSummary[] {
     const p99 = rows.flatMap((r) => r.fixed?.filter((x) => x.share === 0 && x.offered === 1000).map((x) => x.latencyMs.p99) ?? [])
     const es256 = rows.flatMap((r) => r.calibration !== undefined ? [r.calibration.es256SignUs] : [])
     const rates = rows.map((r) => r.deliveredPerSec ?? r.acceptedPerSec)
+    const loopCpus = rows.flatMap((r) => r.cpuMsPerMsgByThread !== undefined ? [r.cpuMsPerMsgByThread.main] : [])
     return {
       id,
       rounds: rows.length,
       rate: median(rates),
       rates,
       cpuAll: median(rows.map((r) => r.cpuMsPerMsgAll)),
+      ...(loopCpus.length > 0 ? { loopCpu: median(loopCpus), loopCpus } : {}),
       peakRssMb: median(rows.map((r) => r.peakRssMb)),
       ...(p99.length > 0 ? { p99AtTarget: median(p99) } : {}),
       ...(es256.length > 0 ? { es256Us: median(es256) } : {})
@@ -63,8 +73,9 @@ export function summarize (results: BenchResult[]): RowSummary[] {
 const ratio = (b: number | undefined, a: number | undefined): string => a === undefined || b === undefined || !(a > 0) || Number.isNaN(b) ? '—' : `${(b / a).toFixed(2)}×`
 
 /**
- * Whether every round of one side had a higher rate than every round of the other: a difference
- * the machine's own variation between runs does not cover. Needs two rounds a side.
+ * Whether every round of one side had a higher figure (a rate, a CPU time) than every round of
+ * the other: a difference the machine's own variation between runs does not cover. Needs two
+ * rounds a side.
  */
 export function apart (a: number[], b: number[]): boolean {
   if (a.length < 2 || b.length < 2) return false
@@ -84,16 +95,17 @@ export function apartByChance (n: number, m: number): number {
 
 /**
  * The comparison table: for each row of either version, its median rate, CPU ms in all per
- * message and (for (a)) p99 at 1,000/s, in `a` and in `b`, and b's ratio to a. A rate ratio above 1
- * and a CPU or latency ratio below 1 mean `b` is better. "apart" says whether the rates of the
- * two sides' rounds do not overlap at all ({@link apart}); where they do, the ratio may be noise.
+ * message, the hub's event-loop CPU ms per message and (for (a)) p99 at 1,000/s, in `a` and in
+ * `b`, and b's ratio to a. A rate ratio above 1 and a CPU or latency ratio below 1 mean `b` is
+ * better. The "apart" columns say whether the rates, and the event-loop CPU, of the two sides'
+ * rounds do not overlap at all ({@link apart}); where they do, the ratio may be noise.
  */
 export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [string, string]): string[] {
-  const w = [12, 10, 10, 7, 7, 10, 10, 7, 10, 10, 7, 10, 10]
+  const w = [12, 10, 10, 7, 6, 10, 10, 7, 10, 10, 7, 6, 10, 10, 7, 10, 10]
   const [na, nb] = names.map((n) => n.slice(0, 10))
   const lines = [
-    cols(['', 'rate', '', '', '', 'CPU all', '', '', 'p99', '', '', 'ES256 µs', ''], w),
-    cols(['', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb, 'ratio', na, nb], w)
+    cols(['', 'rate', '', '', '', 'CPU all', '', '', 'event loop', '', '', '', 'p99', '', '', 'ES256 µs', ''], w),
+    cols(['', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb, 'ratio', 'apart', na, nb, 'ratio', na, nb], w)
   ]
   const ids = [...new Set([...a.map((r) => r.id), ...b.map((r) => r.id)])]
   for (const id of ids) {
@@ -103,6 +115,8 @@ export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [strin
       /^[a-z]$/.test(id) ? `(${id})` : id,
       n0(x?.rate), n0(y?.rate), ratio(y?.rate, x?.rate), x !== undefined && y !== undefined ? (apart(x.rates, y.rates) ? 'yes' : 'no') : '—',
       x?.cpuAll.toFixed(3) ?? '—', y?.cpuAll.toFixed(3) ?? '—', ratio(y?.cpuAll, x?.cpuAll),
+      x?.loopCpu?.toFixed(3) ?? '—', y?.loopCpu?.toFixed(3) ?? '—', ratio(y?.loopCpu, x?.loopCpu),
+      x?.loopCpus !== undefined && y?.loopCpus !== undefined ? (apart(x.loopCpus, y.loopCpus) ? 'yes' : 'no') : '—',
       x?.p99AtTarget?.toFixed(1) ?? '—', y?.p99AtTarget?.toFixed(1) ?? '—', ratio(y?.p99AtTarget, x?.p99AtTarget),
       x?.es256Us?.toFixed(1) ?? '—', y?.es256Us?.toFixed(1) ?? '—'
     ], w))

@@ -35,6 +35,10 @@ t.test('summarize takes each figure\'s median over the rounds, row by row', asyn
   t.equal(s[1].rounds, 1)
   t.equal(s[2].p99AtTarget, undefined, 'no 1,000/s row: no p99')
   t.equal(s[2].es256Us, undefined, 'a result without calibration has none')
+  t.equal(a.loopCpu, undefined, 'no split by thread: no event-loop figure')
+  const split = summarize([0.5, 0.3, 0.4].map((main) => ({ rows: [hub('c', 2000, 0.9, { cpuMsPerMsgByThread: { main, checks: 0.2, other: 0.1 } })] })))
+  t.equal(split[0].loopCpu, 0.4, 'the event loop\'s CPU per message: the median over the rounds')
+  t.same(split[0].loopCpus, [0.5, 0.3, 0.4])
 })
 
 t.test('two sides are apart only when no round of one reaches a round of the other', async (t) => {
@@ -54,7 +58,15 @@ t.test('the table gives the second version\'s ratio to the first, and a dash whe
   t.equal(lines.length, 4, 'two lines of header and one line per row of either side')
   t.match(lines[1], /^ +1234567890 +this +ratio +apart +1234567890 +this +ratio/)
   const rowA = lines[2].trim().split(/\s+/)
-  t.same(rowA.slice(0, 11), ['(a)', '1,000', '1,500', '1.50×', 'no', '2.000', '1.500', '0.75×', '50.0', '20.0', '0.40×'], 'one round a side: not apart')
+  t.same(rowA.slice(0, 15), ['(a)', '1,000', '1,500', '1.50×', 'no', '2.000', '1.500', '0.75×', '—', '—', '—', '—', '50.0', '20.0', '0.40×'], 'one round a side: not apart; no split by thread: dashes')
   const rowC = lines[3].trim().split(/\s+/)
   t.same(rowC.slice(0, 5), ['(c)', '—', '3,000', '—', '—'], 'only in the second: no ratio')
+})
+
+t.test('the event loop\'s CPU per message: its ratio, and apart when no round of one side reaches the other', async (t) => {
+  const byThread = (main: number): Partial<Row> => ({ cpuMsPerMsgByThread: { main, checks: 0.5, other: 0.5 } })
+  const a = summarize([1.00, 0.96, 0.98].map((m, i) => ({ rows: [hub('d', 650 + i * 10, 2.7, byThread(m))] })))
+  const b = summarize([0.94, 0.90, 0.94].map((m, i) => ({ rows: [hub('d', 655 + i * 10, 2.7, byThread(m))] })))
+  const row = comparisonTable(a, b, ['before', 'this'])[2].trim().split(/\s+/)
+  t.same(row.slice(0, 12), ['(d)', '660', '665', '1.01×', 'no', '2.700', '2.700', '1.00×', '0.980', '0.940', '0.96×', 'yes'], 'rates overlap, the event loop\'s CPU does not')
 })
