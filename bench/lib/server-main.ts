@@ -1,5 +1,5 @@
 import { sign } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -46,23 +46,30 @@ interface ByThread { main: number, checks: number, other: number }
 function threadTimes (): { cpuMs: ByThread, waitMs?: ByThread } {
   const cpuMs = { main: 0, checks: 0, other: 0 }
   let waitMs: ByThread | undefined = { main: 0, checks: 0, other: 0 }
+  let tids: string[]
   try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const k = Number(tid) === process.pid ? 'main' : checkTids.has(Number(tid)) ? 'checks' : 'other'
-      cpuMs[k] += (Number(f[11]) + Number(f[12])) * 10
-      if (waitMs !== undefined) {
-        try {
-          waitMs[k] += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
-        } catch {
-          waitMs = undefined
-        }
-      }
-    }
+    tids = readdirSync('/proc/self/task')
   } catch {
     // Not Linux: no split.
     return { cpuMs }
+  }
+  for (const tid of tids) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread ended since the listing
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const k = Number(tid) === process.pid ? 'main' : checkTids.has(Number(tid)) ? 'checks' : 'other'
+    cpuMs[k] += (Number(f[11]) + Number(f[12])) * 10
+    if (waitMs === undefined) continue
+    try {
+      waitMs[k] += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
+    } catch (err) {
+      // No schedstat in this kernel: no waits at all (a thread that just ended only loses its own).
+      if (existsSync(`/proc/self/task/${tid}`) || (err as NodeJS.ErrnoException).code !== 'ENOENT') waitMs = undefined
+    }
   }
   return waitMs !== undefined ? { cpuMs, waitMs } : { cpuMs }
 }
