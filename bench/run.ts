@@ -4,7 +4,7 @@ import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } fro
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
-import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ProcStats } from './lib/servers.js'
+import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ByThread, type ProcStats } from './lib/servers.js'
 
 /**
  * `npm run bench [-- --quick] [-- --only=a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
@@ -140,7 +140,7 @@ interface Row {
   cpuMsPerMsg: number
   cpuMsPerMsgAll: number
   /** CPU ms per message of the hub processes by thread: event loop, document-check threads, the rest (libuv pool, V8). */
-  cpuMsPerMsgByThread?: ThreadsCpu
+  cpuMsPerMsgByThread?: ByThread
   signature?: string
   /** The machine's calibration just before this row ran (bench/lib/machine.ts). */
   calibration?: Calibration
@@ -148,16 +148,15 @@ interface Row {
 const rows: Row[] = []
 
 const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
-type ThreadsCpu = NonNullable<ProcStats['threadsCpuMs']>
-interface SutCpu { total: number, threads: ThreadsCpu, waits?: ThreadsCpu }
+interface SutCpu { total: number, threads: ByThread, waits?: ByThread }
 /**
  * CPU of the processes under test so far: in all, and by thread kind (summed over processes); and
  * by thread kind, the time spent waiting for a CPU, where every process could tell.
  */
 async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
   const all = await Promise.all(ps.map(async (p) => await p.stats()))
-  const threads: ThreadsCpu = { main: 0, checks: 0, other: 0 }
-  const waits: ThreadsCpu = { main: 0, checks: 0, other: 0 }
+  const threads: ByThread = { main: 0, checks: 0, other: 0 }
+  const waits: ByThread = { main: 0, checks: 0, other: 0 }
   for (const s of all) {
     for (const k of ['main', 'checks', 'other'] as const) {
       threads[k] += s.threadsCpuMs?.[k] ?? 0
@@ -169,9 +168,9 @@ async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
 }
 
 /** Waiting for a CPU between two readings, in ms per second of `seconds` and per process. */
-function cpuWait (a: SutCpu, b: SutCpu, seconds: number, processes: number): Fixed['cpuWaitMsPerSec'] {
-  if (a.waits === undefined || b.waits === undefined) return undefined
-  const per = (k: 'main' | 'checks'): number => (b.waits![k] - a.waits![k]) / seconds / processes
+function cpuWait ({ waits: a }: SutCpu, { waits: b }: SutCpu, seconds: number, processes: number): Fixed['cpuWaitMsPerSec'] {
+  if (a === undefined || b === undefined) return undefined
+  const per = (k: 'main' | 'checks'): number => (b[k] - a[k]) / seconds / processes
   return { main: per('main'), checks: per('checks') }
 }
 
@@ -180,7 +179,7 @@ function progress (label: string): (done: number, s: number) => void {
 }
 
 /** Saturation (closed loop), then waits for every accepted message at the sink. */
-async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ThreadsCpu }> {
+async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ByThread }> {
   const cpu0 = await cpuOf(sut)
   const self0 = cpuSelf()
   const sink0 = (await sink.stats()).cpuMs
@@ -192,7 +191,7 @@ async function saturate (label: string, urls: string[], make: ReturnType<typeof 
   const cpu1 = await cpuOf(sut)
   const cpuSut = cpu1.total - cpu0.total
   const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0) + (extra() - extra0)
-  const threads: ThreadsCpu = { main: cpu1.threads.main - cpu0.threads.main, checks: cpu1.threads.checks - cpu0.threads.checks, other: cpu1.threads.other - cpu0.threads.other }
+  const threads: ByThread = { main: cpu1.threads.main - cpu0.threads.main, checks: cpu1.threads.checks - cpu0.threads.checks, other: cpu1.threads.other - cpu0.threads.other }
   return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll, threads }
 }
 

@@ -3,6 +3,7 @@
  * median of each figure over the rounds of each version, and the second's ratio to the first.
  */
 import { cols, median, n0 } from './figures.js'
+import type { ByThread } from './servers.js'
 
 /** The part of a `bench/results/*.json` file a comparison reads. */
 export interface BenchResult {
@@ -13,7 +14,7 @@ export interface BenchResult {
     deliveredPerSec: number | null
     cpuMsPerMsgAll: number
     /** The hub's CPU per message by thread: its event loop(s), its check threads, the rest. */
-    cpuMsPerMsgByThread?: { main: number, checks: number, other: number }
+    cpuMsPerMsgByThread?: ByThread
     peakRssMb: number
     fixed?: Array<{ offered: number, share: number, latencyMs: { p99: number } }>
     calibration?: { es256SignUs: number }

@@ -18,6 +18,7 @@ import { buildApp } from '../../src/http/app.js'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { XsdSchema } from '../../src/xml/xsd.js'
 import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from './fixtures.js'
+import type { ByThread } from './servers.js'
 
 /**
  * One process of a benchmark scenario, started by `servers.ts`. Kinds:
@@ -38,7 +39,6 @@ let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
 /** Document-check threads' operating-system ids (the hub kind sets them once it runs). */
 let checkTids = new Set<number>()
-interface ByThread { main: number, checks: number, other: number }
 /**
  * CPU time by thread kind, and the time each kind spent ready to run but waiting for a CPU (the
  * scheduler's run queue, `/proc/<tid>/schedstat`; absent where the kernel does not keep it).
