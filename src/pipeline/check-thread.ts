@@ -12,8 +12,8 @@ import { registeredVerifiers } from './verify-signature.js'
 
 /**
  * A document-check thread (see `check-pool.ts`): builds the registries from the hub's
- * configuration once, then answers one check per message, in order, and signs the receipts it is
- * handed (with its copy of the hub key).
+ * configuration once, then answers the checks in the order they came, and signs the receipts it is
+ * handed (with its copy of the hub key) ahead of the checks still waiting.
  */
 const port = parentPort
 if (port === null) throw new Error('check-thread.ts runs as a worker thread of the hub')
@@ -45,19 +45,47 @@ function ownTid (): { tid?: number } {
   }
 }
 
+/**
+ * Checks waiting for their turn. A receipt to sign does not wait behind them: the message's 202
+ * waits for its receipt, and a check (0.2–1 ms) is many times a signature (~30 µs). So the checks
+ * run one per turn of this thread's event loop, and between two of them the thread reads the
+ * messages that arrived meanwhile, signing receipts at once. Answering the checks as they came,
+ * in order, a receipt waited behind every check queued before it: at 1,000 messages/s of (a) in
+ * the bench, 1.7 ms at the median and 36 ms at the 99th percentile.
+ */
+const queued: CheckRequestMessage[] = []
+let turnScheduled = false
+
 port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
-  let reply: CheckReplyMessage
   if ('sign' in m) {
-    try {
-      const key = data.sealKey
-      if (key === undefined) throw new Error('this thread holds no hub key')
-      reply = { id: m.id, signatures: m.sign.map((json) => signReceiptJson(key, json)) }
-    } catch (err) {
-      reply = { id: m.id, fault: (err as Error)?.stack ?? String(err) }
-    }
-    port.postMessage(reply)
+    port.postMessage(sign(m))
     return
   }
+  queued.push(m)
+  if (!turnScheduled) {
+    turnScheduled = true
+    setImmediate(nextCheck)
+  }
+})
+
+function nextCheck (): void {
+  const m = queued.shift()
+  if (m !== undefined) port!.postMessage(check(m))
+  turnScheduled = queued.length > 0
+  if (turnScheduled) setImmediate(nextCheck)
+}
+
+function sign (m: SignRequestMessage): CheckReplyMessage {
+  try {
+    const key = data.sealKey
+    if (key === undefined) throw new Error('this thread holds no hub key')
+    return { id: m.id, signatures: m.sign.map((json) => signReceiptJson(key, json)) }
+  } catch (err) {
+    return { id: m.id, fault: (err as Error)?.stack ?? String(err) }
+  }
+}
+
+function check (m: CheckRequestMessage): CheckReplyMessage {
   try {
     const result = checkMessage({
       body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
@@ -69,11 +97,10 @@ port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
       receivedAt: new Date(m.receivedAt),
       ...(m.seal !== undefined ? { seal: m.seal } : {})
     }, deps)
-    reply = { id: m.id, result }
+    return { id: m.id, result }
   } catch (err) {
-    reply = isHubError(err)
+    return isHubError(err)
       ? { id: m.id, error: { code: err.code, message: err.message, extra: err.extra } }
       : { id: m.id, fault: (err as Error)?.stack ?? String(err) }
   }
-  port.postMessage(reply)
-})
+}

@@ -171,10 +171,13 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   // A check that kills the thread, with receipts handed to the same thread behind it.
   const huge = json(`{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'1,'.repeat(4_900_000)}1]}`)
   const killing = threads.check(huge)
+  // A receipt handed over before the thread starts a check is signed first (next test); these
+  // come while the thread is inside the check that ends it.
+  await new Promise((resolve) => setTimeout(resolve, 100))
   const lost = [receipt(1), receipt(2)]
   const signing = Promise.all(lost.map(async (r) => await threads.signReceipt(r)))
   await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 2, 'the receipts went to the thread, as one batch behind the check')
+  t.equal(threads.threadInfo()[0]?.pending, 2, 'the receipts went to the thread, as one batch, while it checked')
   const signedDespite = await signing
   await t.rejects(killing, { code: 'EGIF_ERR_INTERNAL' })
   lost.forEach((r, i) => { t.same(verifySignedReceipt({ ...r, signature: signedDespite[i] }, [key]), r, `receipt ${i + 1} signed although its thread was lost`) })
@@ -184,6 +187,23 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   const signature = await threads.signReceipt(late)
   await closing
   t.same(verifySignedReceipt({ ...late, signature }, [key]), late, 'a receipt asked for while stopping is signed')
+})
+
+t.test('a receipt handed to a thread does not wait for the checks queued there before it', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
+  t.teardown(async () => { await threads.close() })
+  let answered = 0
+  const checks = Array.from({ length: 30 }, async (_, i) => { const r = await threads.check(xml(NOTE(`n-${i}`))); answered++; return r })
+  const r = receipt(9)
+  const signing = threads.signReceipt(r)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(threads.threadInfo()[0]?.pending, 31, 'the receipt went to the thread, behind 30 checks')
+  const signature = await signing
+  t.ok(answered < 20, `the signature came back while checks still waited (${answered} of 30 answered before it)`)
+  t.same(verifySignedReceipt({ ...r, signature }, [key]), r, 'and it verifies')
+  t.equal((await Promise.all(checks)).length, 30, 'every check is answered after it')
 })
 
 t.test('behind a thread with many checks waiting, receipts are signed on the event loop', async (t) => {
