@@ -56,6 +56,13 @@ function ownTid (): { tid?: number } {
 const queued: CheckRequestMessage[] = []
 let turnScheduled = false
 
+const nextCheck = (): void => {
+  const m = queued.shift()
+  if (m !== undefined) port.postMessage(check(m))
+  turnScheduled = queued.length > 0
+  if (turnScheduled) setImmediate(nextCheck)
+}
+
 port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
   if ('sign' in m) {
     port.postMessage(sign(m))
@@ -67,13 +74,6 @@ port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
     setImmediate(nextCheck)
   }
 })
-
-function nextCheck (): void {
-  const m = queued.shift()
-  if (m !== undefined) port!.postMessage(check(m))
-  turnScheduled = queued.length > 0
-  if (turnScheduled) setImmediate(nextCheck)
-}
 
 function sign (m: SignRequestMessage): CheckReplyMessage {
   try {
