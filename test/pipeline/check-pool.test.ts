@@ -163,6 +163,17 @@ t.test('receipts signed in the threads verify with the hub key, each over its ow
   t.same(threads.threadInfo().map((i) => i.pending), [0, 0], 'nothing left pending')
 })
 
+/** Resolves once the process has used CPU for at least half of a 20 ms wait: another thread works. */
+async function threadAtWork (): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const before = process.cpuUsage()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const used = process.cpuUsage(before)
+    if (used.user + used.system >= 10_000) return
+  }
+  throw new Error('no thread went to work within 10 s')
+}
+
 t.test('with no thread to sign (stopping, or the thread lost), receipts are signed on the event loop', async (t) => {
   const { cfg } = setup(t)
   const key = generateHubKey('ES256')
@@ -172,8 +183,9 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   const huge = json(`{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'1,'.repeat(4_900_000)}1]}`)
   const killing = threads.check(huge)
   // A receipt handed over before the thread starts a check is signed first (next test); these
-  // come while the thread is inside the check that ends it.
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  // come once the thread is inside the check that ends it: the process uses CPU while this thread
+  // only waits.
+  await threadAtWork()
   const lost = [receipt(1), receipt(2)]
   const signing = Promise.all(lost.map(async (r) => await threads.signReceipt(r)))
   await new Promise((resolve) => setImmediate(resolve))
@@ -199,7 +211,7 @@ t.test('a receipt handed to a thread does not wait for the checks queued there b
   const r = receipt(9)
   const signing = threads.signReceipt(r)
   await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 31, 'the receipt went to the thread, behind 30 checks')
+  t.equal(threads.threadInfo()[0]?.pending, 31 - answered, 'the receipt went to the thread, behind the checks')
   const signature = await signing
   t.ok(answered < 20, `the signature came back while checks still waited (${answered} of 30 answered before it)`)
   t.same(verifySignedReceipt({ ...r, signature }, [key]), r, 'and it verifies')
@@ -211,11 +223,12 @@ t.test('behind a thread with many checks waiting, receipts are signed on the eve
   const key = generateHubKey('ES256')
   const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
   t.teardown(async () => { await threads.close() })
-  const checks = Array.from({ length: 60 }, (_, i) => threads.check(xml(NOTE(`n-${i}`))))
+  let answered = 0
+  const checks = Array.from({ length: 60 }, async (_, i) => { const c = await threads.check(xml(NOTE(`n-${i}`))); answered++; return c })
   const r = receipt(7)
   const signing = threads.signReceipt(r)
   await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 60, 'no batch joined the checks waiting in the thread')
+  t.equal(threads.threadInfo()[0]?.pending, 60 - answered, 'no batch joined the checks waiting in the thread')
   t.same(verifySignedReceipt({ ...r, signature: await signing }, [key]), r, 'the receipt is signed all the same')
   t.equal((await Promise.all(checks)).length, 60)
 })
