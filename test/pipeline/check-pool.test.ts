@@ -201,36 +201,38 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   t.same(verifySignedReceipt({ ...late, signature }, [key]), late, 'a receipt asked for while stopping is signed')
 })
 
-t.test('a receipt handed to a thread does not wait for the checks queued there before it', async (t) => {
+/**
+ * One thread holding the hub key, `n` checks handed to it, then a receipt to sign; looked at after
+ * one turn of the event loop: what the thread holds then, and how many checks had come back.
+ */
+async function receiptBehindChecks (t: Test, n: number) {
   const { cfg } = setup(t)
   const key = generateHubKey('ES256')
   const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
   t.teardown(async () => { await threads.close() })
   let answered = 0
-  const checks = Array.from({ length: 30 }, async (_, i) => { const r = await threads.check(xml(NOTE(`n-${i}`))); answered++; return r })
-  const r = receipt(9)
+  const checks = Promise.all(Array.from({ length: n }, async (_, i) => { const c = await threads.check(xml(NOTE(`n-${i}`))); answered++; return c }))
+  const r = receipt(n)
   const signing = threads.signReceipt(r)
   await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 31 - answered, 'the receipt went to the thread, behind the checks')
-  const signature = await signing
-  t.ok(answered < 20, `the signature came back while checks still waited (${answered} of 30 answered before it)`)
-  t.same(verifySignedReceipt({ ...r, signature }, [key]), r, 'and it verifies')
-  t.equal((await Promise.all(checks)).length, 30, 'every check is answered after it')
+  return { key, r, signing, checks, held: threads.threadInfo()[0]?.pending, answeredThen: answered, answered: () => answered }
+}
+
+t.test('a receipt handed to a thread does not wait for the checks queued there before it', async (t) => {
+  const b = await receiptBehindChecks(t, 30)
+  t.equal(b.held, 31 - b.answeredThen, 'the receipt went to the thread, behind the checks')
+  const signature = await b.signing
+  const before = b.answered()
+  t.ok(before < 20, `the signature came back while checks still waited (${before} of 30 answered before it)`)
+  t.same(verifySignedReceipt({ ...b.r, signature }, [b.key]), b.r, 'and it verifies')
+  t.equal((await b.checks).length, 30, 'every check is answered after it')
 })
 
 t.test('behind a thread with many checks waiting, receipts are signed on the event loop', async (t) => {
-  const { cfg } = setup(t)
-  const key = generateHubKey('ES256')
-  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
-  t.teardown(async () => { await threads.close() })
-  let answered = 0
-  const checks = Array.from({ length: 60 }, async (_, i) => { const c = await threads.check(xml(NOTE(`n-${i}`))); answered++; return c })
-  const r = receipt(7)
-  const signing = threads.signReceipt(r)
-  await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 60 - answered, 'no batch joined the checks waiting in the thread')
-  t.same(verifySignedReceipt({ ...r, signature: await signing }, [key]), r, 'the receipt is signed all the same')
-  t.equal((await Promise.all(checks)).length, 60)
+  const b = await receiptBehindChecks(t, 60)
+  t.equal(b.held, 60 - b.answeredThen, 'no batch joined the checks waiting in the thread')
+  t.same(verifySignedReceipt({ ...b.r, signature: await b.signing }, [b.key]), b.r, 'the receipt is signed all the same')
+  t.equal((await b.checks).length, 60)
 })
 
 t.test('threads without the hub key refuse to sign receipts', async (t) => {
