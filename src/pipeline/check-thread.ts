@@ -54,13 +54,12 @@ function ownTid (): { tid?: number } {
  * the bench, 1.7 ms at the median and 36 ms at the 99th percentile.
  */
 const queued: CheckRequestMessage[] = []
-let turnScheduled = false
 
+/** Runs the first check waiting; a turn is scheduled exactly while checks wait. */
 const nextCheck = (): void => {
   const m = queued.shift()
   if (m !== undefined) port.postMessage(check(m))
-  turnScheduled = queued.length > 0
-  if (turnScheduled) setImmediate(nextCheck)
+  if (queued.length > 0) setImmediate(nextCheck)
 }
 
 port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
@@ -68,11 +67,8 @@ port.on('message', (m: CheckRequestMessage | SignRequestMessage) => {
     port.postMessage(sign(m))
     return
   }
-  queued.push(m)
-  if (!turnScheduled) {
-    turnScheduled = true
-    setImmediate(nextCheck)
-  }
+  // The first to wait needs a turn; behind it, the turns already follow one another.
+  if (queued.push(m) === 1) setImmediate(nextCheck)
 })
 
 function sign (m: SignRequestMessage): CheckReplyMessage {
