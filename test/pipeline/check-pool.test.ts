@@ -14,7 +14,7 @@ import type { CheckInput } from '../../src/pipeline/context.js'
 import type { Receipt } from '../../src/store/types.js'
 import { parseLimits } from '../../src/pipeline/parse.js'
 import { registeredVerifiers } from '../../src/pipeline/verify-signature.js'
-import { NOTE, ORDER, testConfig } from '../helpers/hub.js'
+import { NOTE, ORDER, testConfig, until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 /** A configuration whose sender TH-A signs with a registered certificate, and a signer for it. */
@@ -163,17 +163,6 @@ t.test('receipts signed in the threads verify with the hub key, each over its ow
   t.same(threads.threadInfo().map((i) => i.pending), [0, 0], 'nothing left pending')
 })
 
-/** Resolves once the process has used CPU for at least half of a 20 ms wait: another thread works. */
-async function threadAtWork (): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const before = process.cpuUsage()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    const used = process.cpuUsage(before)
-    if (used.user + used.system >= 10_000) return
-  }
-  throw new Error('no thread went to work within 10 s')
-}
-
 t.test('with no thread to sign (stopping, or the thread lost), receipts are signed on the event loop', async (t) => {
   const { cfg } = setup(t)
   const key = generateHubKey('ES256')
@@ -183,9 +172,14 @@ t.test('with no thread to sign (stopping, or the thread lost), receipts are sign
   const huge = json(`{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'1,'.repeat(4_900_000)}1]}`)
   const killing = threads.check(huge)
   // A receipt handed over before the thread starts a check is signed first (next test); these
-  // come once the thread is inside the check that ends it: the process uses CPU while this thread
-  // only waits.
-  await threadAtWork()
+  // come once the thread is inside the check that ends it: the process uses CPU (at least half of
+  // each 10 ms poll) while this thread only waits.
+  let since = process.cpuUsage()
+  await until(() => {
+    const used = process.cpuUsage(since)
+    since = process.cpuUsage()
+    return used.user + used.system >= 5_000
+  }, 'the thread at work on the check', 10_000)
   const lost = [receipt(1), receipt(2)]
   const signing = Promise.all(lost.map(async (r) => await threads.signReceipt(r)))
   await new Promise((resolve) => setImmediate(resolve))
