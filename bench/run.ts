@@ -113,6 +113,14 @@ interface Fixed {
    * its check threads together (`checks`) were ready to run but waited for a CPU (Linux only).
    */
   cpuWaitMsPerSec?: { main: number, checks: number }
+  /**
+   * CPU ms per message answered in this run, its deliveries included: the hub processes (and by
+   * thread), and all processes (load generator, sink, Redis). At a light load a message costs more
+   * than at saturation: fewer messages share each wake-up, system call and batch.
+   */
+  cpuMsPerMsg?: number
+  cpuMsPerMsgAll?: number
+  cpuMsPerMsgByThread?: ByThread
 }
 interface Row {
   id: string
@@ -230,14 +238,20 @@ async function scenario (id: Id): Promise<void> {
     if (id === 'a') loads.push({ share: 0, offered: 1000 })
     for (const l of loads) {
       const before = await cpuOf(hubs)
+      const others0 = cpuSelf() + (await sink.stats()).cpuMs + redisCpu()
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
       const waited = cpuWait(before, await cpuOf(hubs), r.seconds, hubs.length)
       process.stderr.write('\n')
       next = r.next
       delivered += r.ok
       await deliveredBy(sink, delivered)
-      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}) })
+      const after = await cpuOf(hubs)
+      const others = cpuSelf() + (await sink.stats()).cpuMs + redisCpu() - others0
+      const per = (ms: number): number => ms / Math.max(1, r.ok)
+      const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: { main: per(after.threads.main - before.threads.main), checks: per(after.threads.checks - before.threads.checks), other: per(after.threads.other - before.threads.other) } }
+      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu })
       log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
+      log(`  CPU per message: hub ${cpu.cpuMsPerMsg.toFixed(3)} ms (event loop ${cpu.cpuMsPerMsgByThread.main.toFixed(3)}, check threads ${cpu.cpuMsPerMsgByThread.checks.toFixed(3)}, thread pool and V8 ${cpu.cpuMsPerMsgByThread.other.toFixed(3)}), all processes ${cpu.cpuMsPerMsgAll.toFixed(3)} ms`)
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0
@@ -370,12 +384,13 @@ for (const r of rows) {
     r.calibration !== undefined ? r.calibration.es256SignUs.toFixed(1) : '—'
   ], w))
 }
-out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due; loop waits: share of the time the event loop was ready to run and waited for a CPU):')
-out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'loop waits'], [12, 10, 7, 11, 9, 9, 9, 9, 11]))
+out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due; loop waits: share of the time the event loop was ready to run and waited for a CPU; CPU all: ms per message of every process at that load):')
+const wf = [12, 10, 7, 11, 9, 9, 9, 9, 11, 9]
+out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'loop waits', 'CPU all'], wf))
 for (const r of rows) {
   for (const x of r.fixed) {
     const waits = x.cpuWaitMsPerSec !== undefined ? `${(x.cpuWaitMsPerSec.main / 10).toFixed(0)}%` : '—'
-    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max), waits], [12, 10, 7, 11, 9, 9, 9, 9, 11]))
+    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max), waits, x.cpuMsPerMsgAll?.toFixed(3) ?? '—'], wf))
   }
 }
 for (const r of rows) {
