@@ -187,7 +187,7 @@ export class DeliveryWorker {
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
-    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at))
+    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at), LINGER)
     log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
   }
 
@@ -205,22 +205,27 @@ export class DeliveryWorker {
         attempt,
         code,
         detail: permanent ? detail : `gave up after ${attempt} attempts; last: ${detail}`
-      })
+      }, undefined, LINGER)
       log.warn({ messageId: m.messageId, receiver: m.receiver, attempt, code }, 'dead-lettered')
       return
     }
     const retryAfter = err instanceof TransientDeliveryError ? err.retryAfterMs : undefined
     const delay = backoffDelay(attempt + 1, config, retryAfter)
     const nextAttemptAt = new Date(Date.parse(at) + delay).toISOString()
-    await this.addEvent(m, { type: 'attempt-failed', at, attempt, code, detail, nextAttemptAt })
+    await this.addEvent(m, { type: 'attempt-failed', at, attempt, code, detail, nextAttemptAt }, undefined, LINGER)
     log.info({ messageId: m.messageId, receiver: m.receiver, attempt, code, delay }, 'delivery attempt failed; retry scheduled')
     await queue.add({ sender: m.sender, messageId: m.messageId, attempt: attempt + 1, digest: m.digest }, { delayMs: delay })
   }
 
-  /** Records an event of a message in the store and, in parallel, in the audit trail. */
-  async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt): Promise<StoredMessage> {
+  /**
+   * Records an event of a message in the store and, in parallel, in the audit trail. `linger`:
+   * nobody waits for it but this worker (a delivery's outcome), so its writes may wait a few
+   * milliseconds to go with others (`FlushSchedule`); an event someone asked for (an ack, a
+   * replay) is written at once.
+   */
+  async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt, opts: { linger?: boolean } = {}): Promise<StoredMessage> {
     const [updated] = await Promise.all([
-      this.deps.store.addEvent(m.sender, m.messageId, event, deliveredReceipt),
+      this.deps.store.addEvent(m.sender, m.messageId, event, deliveredReceipt, opts),
       this.deps.trail.append({
         type: event.type,
         at: event.at,
@@ -233,7 +238,7 @@ export class DeliveryWorker {
         code: event.code,
         by: event.by,
         detail: event.detail
-      })
+      }, opts)
     ])
     return updated
   }
@@ -270,6 +275,9 @@ export class DeliveryWorker {
     for (const ac of this.inFlight) ac.abort(stopping())
   }
 }
+
+/** The outcome of an attempt: only the worker waits for its records. */
+const LINGER = { linger: true } as const
 
 /** Why an attempt was aborted by `stop()`. */
 function stopping (): DOMException {

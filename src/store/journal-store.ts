@@ -214,9 +214,9 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  private async append (rec: JournalRecord, body?: Uint8Array): Promise<Appended> {
+  private async append (rec: JournalRecord, body?: Uint8Array, opts?: { linger?: boolean }): Promise<Appended> {
     try {
-      const appended = await this.journal.appendRecord(rec, body)
+      const appended = await this.journal.appendRecord(rec, body, opts)
       this.writable = true
       return appended
     } catch (err) {
@@ -225,11 +225,11 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt): Promise<StoredMessage> {
+  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: { linger?: boolean }): Promise<StoredMessage> {
     const entry = this.entries.get(storeKey(sender, messageId))
     if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
     const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }
-    const { frame } = await this.append(rec)
+    const { frame } = await this.append(rec, undefined, opts)
     return this.apply(rec, null, frame) ?? this.messageOf(entry)
   }
 

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { DurableFile, syncDirectory } from './durable-file.js'
+import { FlushSchedule, LINGER_MS } from './flush-schedule.js'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { HubError } from '../errors.js'
@@ -45,6 +46,8 @@ export interface JournalOptions {
   segmentBytes?: number
   /** Skip fsync (tests of other parts only; never in production). Default false. */
   unsafeNoSync?: boolean
+  /** How long a record appended with `linger` may wait for company (ms). Default `LINGER_MS`. */
+  lingerMs?: number
 }
 
 interface Pending {
@@ -83,7 +86,7 @@ export class Journal<H> {
   private segment = 0
   private size = 0
   private queue: Pending[] = []
-  private flushing = false
+  private readonly schedule: FlushSchedule
   private broken: Error | null = null
   private readonly readFds = new Map<number, number>()
   private readonly segmentBytes: number
@@ -92,6 +95,7 @@ export class Journal<H> {
   private constructor (private readonly dir: string, opts: JournalOptions) {
     this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024
     this.sync = opts.unsafeNoSync !== true
+    this.schedule = new FlushSchedule(async () => { await this.flush() }, opts.lingerMs ?? LINGER_MS)
   }
 
   /**
@@ -164,17 +168,18 @@ export class Journal<H> {
     return (await this.appendRecord(header, payload)).payload
   }
 
-  /** Appends one record; resolves once it is on disk, with where the frame and its payload are. */
-  appendRecord (header: H, payload?: Uint8Array): Promise<Appended> {
+  /**
+   * Appends one record; resolves once it is on disk, with where the frame and its payload are.
+   * `linger`: nobody waits for this record, so its write may wait a few milliseconds to go with
+   * others (`FlushSchedule`).
+   */
+  appendRecord (header: H, payload?: Uint8Array, opts: { linger?: boolean } = {}): Promise<Appended> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
     const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
     return new Promise((resolve, reject) => {
       this.queue.push({ head: frame.head, payload: frame.payload, length: frame.length, resolve, reject })
-      if (!this.flushing) {
-        this.flushing = true
-        setImmediate(() => { void this.flush() })
-      }
+      this.schedule.queued(opts.linger)
     })
   }
 
@@ -219,7 +224,7 @@ export class Journal<H> {
         for (const p of batch) p.reject(e)
       }
     }
-    this.flushing = false
+    this.schedule.finished()
   }
 
   private async rotate (): Promise<void> {
@@ -307,7 +312,8 @@ export class Journal<H> {
 
   /** Waits for pending appends, then closes the files. */
   async close (): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    this.schedule.now()
+    while (this.schedule.busy || this.queue.length > 0) await new Promise((r) => setImmediate(r))
     await this.fh?.close()
     this.fh = null
     for (const fd of this.readFds.values()) closeSync(fd)

@@ -52,8 +52,12 @@ export interface MessageStore {
    * @throws HubError EGIF_ERR_IDEMPOTENCY_CONFLICT, EGIF_ERR_STORAGE_UNAVAILABLE
    */
   accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>) => Promise<AcceptResult>
-  /** Appends an event and applies it; resolves once it is durable. */
-  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt) => Promise<StoredMessage>
+  /**
+   * Appends an event and applies it; resolves once it is durable. `linger`: nobody waits for the
+   * event but the caller (a delivery's outcome), so a store that writes in batches may hold it a
+   * few milliseconds to go with other writes.
+   */
+  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: { linger?: boolean }) => Promise<StoredMessage>
   /** Records a refused request (metadata only, never the body). */
   recordRejection: (fields: RejectionFields) => Promise<void>
   bodyOf: (msg: StoredMessage) => Promise<Buffer>

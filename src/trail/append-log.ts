@@ -1,11 +1,14 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs'
 import { DurableFile } from '../store/durable-file.js'
+import { FlushSchedule, LINGER_MS } from '../store/flush-schedule.js'
 import { dirname } from 'node:path'
 import { HubError } from '../errors.js'
 
 export interface AppendLogOptions {
   /** Skip fsync (tests of other parts only; never in production). Default false. */
   unsafeNoSync?: boolean
+  /** How long a line appended with `linger` may wait for company (ms). Default `LINGER_MS`. */
+  lingerMs?: number
 }
 
 interface Pending {
@@ -23,7 +26,7 @@ interface Pending {
 export class AppendLog {
   private fh: DurableFile | null = null
   private queue: Pending[] = []
-  private flushing = false
+  private readonly schedule: FlushSchedule
   private broken: Error | null = null
   /** Bytes on disk and acknowledged. */
   size = 0
@@ -31,6 +34,7 @@ export class AppendLog {
 
   private constructor (readonly file: string, opts: AppendLogOptions) {
     this.sync = opts.unsafeNoSync !== true
+    this.schedule = new FlushSchedule(async () => { await this.flush() }, opts.lingerMs ?? LINGER_MS)
   }
 
   /**
@@ -52,16 +56,16 @@ export class AppendLog {
     return log
   }
 
-  /** Queues a line (without its newline); resolves once it is on disk. */
-  append (line: Buffer): Promise<void> {
+  /**
+   * Queues a line (without its newline); resolves once it is on disk. `linger`: nobody waits for
+   * it, so its write may wait a few milliseconds to go with others (`FlushSchedule`).
+   */
+  append (line: Buffer, opts: { linger?: boolean } = {}): Promise<void> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `${this.file} is closed`))
     return new Promise((resolve, reject) => {
       this.queue.push({ line, resolve, reject })
-      if (!this.flushing) {
-        this.flushing = true
-        setImmediate(() => { void this.flush() })
-      }
+      this.schedule.queued(opts.linger)
     })
   }
 
@@ -91,12 +95,13 @@ export class AppendLog {
         for (const p of this.queue.splice(0)) p.reject(e)
       }
     }
-    this.flushing = false
+    this.schedule.finished()
   }
 
   /** Waits for queued lines, then closes the file. */
   async close (): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    this.schedule.now()
+    while (this.schedule.busy || this.queue.length > 0) await new Promise((r) => setImmediate(r))
     await this.fh?.close()
     this.fh = null
   }

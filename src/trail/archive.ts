@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import { LINGER_MS } from '../store/flush-schedule.js'
 import type { TrailEvent } from './event.js'
 import type { TrailPosition } from './trail.js'
 
@@ -19,6 +20,12 @@ export interface BodyArchiveOptions {
    * applies to every copy of a body the hub holds.
    */
   expireStored?: (before: Date) => Promise<number>
+  /**
+   * How long a body may wait for others before it is written (ms): nobody waits for the archive
+   * (the message store holds the durable copy), so at a light load a write carries several bodies
+   * instead of one each. Default `LINGER_MS`.
+   */
+  lingerMs?: number
   /**
    * How many of the bodies this archive wrote last it remembers, so that the same bytes received
    * again the same day are not written again. Default 16384 (~3 MB). Older repeats are written
@@ -66,9 +73,11 @@ class Pack {
   broken = false
   private queue: Frame[] = []
   private flushing: Promise<void> | undefined
+  /** Nobody waits for a body's write (the message store holds the durable copy): it lingers for company. */
+  private lingering: NodeJS.Timeout | undefined
   private checkedAt = Date.now()
 
-  constructor (readonly day: string, readonly path: string, private readonly fh: FileHandle) {}
+  constructor (readonly day: string, readonly path: string, private readonly fh: FileHandle, private readonly lingerMs: number) {}
 
   /** Appends a frame; resolves once it is written (to the page cache: the archive is not fsynced). */
   async append (digestHex: string, body: Uint8Array): Promise<void> {
@@ -79,12 +88,14 @@ class Pack {
     header.write(digestHex, 12, 32, 'hex')
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ header, body, resolve, reject })
-      this.kick()
+      if (this.flushing === undefined) this.lingering ??= setTimeout(() => { this.kick() }, this.lingerMs)
     })
   }
 
   /** Starts writing the queue unless a write is running (the frames that arrive during it go next). */
   private kick (): void {
+    clearTimeout(this.lingering)
+    this.lingering = undefined
     if (this.flushing !== undefined) return
     this.flushing = this.flush().catch((err: unknown) => {
       this.broken = true
@@ -131,6 +142,7 @@ class Pack {
 
   /** Waits for the queue, then closes the file. */
   async close (): Promise<void> {
+    if (this.lingering !== undefined) this.kick()
     while (this.flushing !== undefined) await this.flushing
     this.broken = true
     await this.fh.close().catch(() => {})
@@ -308,7 +320,7 @@ export class BodyArchive {
       await mkdir(dayDir, { recursive: true })
       const path = join(dayDir, `${this.instance}-${++this.packSeq}.pack`)
       // Exclusive: a file that exists already (another writer's) is never appended to.
-      return new Pack(day, path, await open(path, 'wx'))
+      return new Pack(day, path, await open(path, 'wx'), this.opts.lingerMs ?? LINGER_MS)
     })()
     this.packs.set(day, opening)
     opening.catch(() => { if (this.packs.get(day) === opening) this.packs.delete(day) })

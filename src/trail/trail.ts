@@ -28,6 +28,8 @@ export interface TrailOptions {
   tsaTimeoutMs?: number
   /** Skip fsync (tests of other parts only; never in production). Default false. */
   unsafeNoSync?: boolean
+  /** How long a record appended with `linger` may wait for company (ms). Default `LINGER_MS`. */
+  lingerMs?: number
   logger?: Logger
   now?: () => Date
 }
@@ -96,9 +98,11 @@ export class Trail {
 
   /**
    * Appends a record; its position is known at once, `done` resolves once it is on disk.
+   * `linger`: nobody waits for the record, so its write may wait a few milliseconds to go with
+   * others (`AppendLog.append`); its position and its order among the records do not change.
    * @throws HubError EGIF_ERR_TRAIL_UNAVAILABLE after close.
    */
-  begin (e: TrailEvent): { position: TrailPosition, done: Promise<void> } {
+  begin (e: TrailEvent, opts: { linger?: boolean } = {}): { position: TrailPosition, done: Promise<void> } {
     if (this.closed) throw new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `trail ${this.log} is closed`)
     const index = this.ix.size
     // Records are in time order, so a time range is a slice: a late `at` is moved up to the last.
@@ -107,7 +111,7 @@ export class Trail {
     const { line, record } = encodeRecordAndFields(index, toHex(this.ix.head), at, e)
     this.ix.add(record, leafHash(line), this.nextOffset, line.length)
     this.nextOffset += line.length + 1
-    const done = this.records.append(line).then(() => {
+    const done = this.records.append(line, opts).then(() => {
       const before = this.durable
       this.durable = Math.max(this.durable, index + 1)
       // At each multiple of N, so checkpoint sizes do not depend on how appends were batched.
@@ -118,9 +122,9 @@ export class Trail {
   }
 
 
-  /** Appends a record and waits until it is on disk. */
-  async append (e: TrailEvent): Promise<TrailPosition> {
-    const { position, done } = this.begin(e)
+  /** Appends a record and waits until it is on disk (`linger`: see `begin`). */
+  async append (e: TrailEvent, opts: { linger?: boolean } = {}): Promise<TrailPosition> {
+    const { position, done } = this.begin(e, opts)
     await done
     return position
   }

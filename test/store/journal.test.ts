@@ -96,3 +96,58 @@ t.test('concurrent appends share flushes and all resolve', async (t) => {
   t.same(a.entries.map((e) => e.header.n), [...Array(500).keys()], 'order kept')
   await a.j.close()
 })
+
+/** Turns of the event loop: a flush due "at once" has run after a few of them. */
+async function turns (n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+const segmentBytes = (dir: string): number => readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0)
+
+t.test('a lingering record waits for the next record someone waits for, and goes in its write', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir, { lingerMs: 3_600_000 })
+  let lingered = false
+  const lazy = j.appendRecord({ n: 1 }, Buffer.from('outcome'), { linger: true }).then((a) => { lingered = true; return a })
+  await turns()
+  t.notOk(lingered, 'not written on its own')
+  t.equal(segmentBytes(dir), 0, 'nothing on disk yet')
+  const urgent = await j.appendRecord({ n: 2 }, Buffer.from('message'))
+  t.ok(lingered, 'written by the time the next record is')
+  const first = await lazy
+  t.equal(first.frame.offset, 0, 'in queue order: the lingering record first')
+  t.ok(urgent.frame.offset > first.frame.offset)
+  await j.close()
+  const again = await replay(dir)
+  t.same(again.entries.map((e) => e.header.n), [1, 2])
+  await again.j.close()
+})
+
+t.test('a lingering record is written when the journal closes, and after its time alone', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir, { lingerMs: 3_600_000 })
+  const lazy = j.appendRecord({ n: 1 }, undefined, { linger: true })
+  await j.close()
+  await lazy
+  const a = await replay(dir, { lingerMs: 1 })
+  t.same(a.entries.map((e) => e.header.n), [1], 'closing wrote it')
+  await a.j.appendRecord({ n: 2 }, undefined, { linger: true })
+  await a.j.close()
+  const b = await replay(dir)
+  t.same(b.entries.map((e) => e.header.n), [1, 2], 'alone, once its time was up')
+  await b.j.close()
+})
+
+t.test('records appended while a write is under way go in the next write, lingering or not', async (t) => {
+  const dir = tmpDir(t)
+  const { j } = await replay(dir, { lingerMs: 3_600_000 })
+  const first = j.appendRecord({ n: 1 })
+  // Queued during the first write: that flush takes them without waiting for the linger.
+  const lazy = j.appendRecord({ n: 2 }, undefined, { linger: true })
+  await first
+  await lazy
+  await j.close()
+  const a = await replay(dir)
+  t.same(a.entries.map((e) => e.header.n), [1, 2])
+  await a.j.close()
+})

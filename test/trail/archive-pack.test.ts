@@ -63,6 +63,36 @@ t.test('many bodies written at once cost few writes, and each is read back', asy
   t.equal(await a.get('2026-02-01T00:00:00.000Z', sha256(many[0])), undefined, 'another day')
 })
 
+t.test('bodies put one by one at a light load wait for each other and share a write', async (t) => {
+  const dir = tmpDir(t)
+  const a = new BodyArchive(dir, { trail: noTrail, lingerMs: 3_600_000 })
+  t.teardown(async () => { await a.close() })
+  const first = Buffer.from('first')
+  const firstPut = a.put(AT, sha256(first), first) // opens the pack; its body lingers
+  while (readdirSync(dir).length === 0 || packsOf(dir).length === 0) await new Promise((resolve) => setImmediate(resolve))
+  const [pack] = packsOf(dir)
+  const proto = Object.getPrototypeOf(await open(pack, 'r').then(async (fh) => { await fh.close(); return fh })) as { writev: (...args: unknown[]) => Promise<unknown> }
+  const writev = proto.writev
+  let writes = 0
+  proto.writev = async function (this: unknown, ...args: unknown[]) { writes++; return await writev.apply(this, args) }
+  t.teardown(() => { proto.writev = writev })
+  const some = bodies(5)
+  const puts = [firstPut]
+  for (const b of some) {
+    puts.push(a.put(AT, sha256(b), b))
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal(writes, 0, 'nothing written while they linger')
+  t.equal(statSync(pack).size, 0)
+  await a.close()
+  await Promise.all(puts)
+  proto.writev = writev
+  t.equal(writes, 1, 'six bodies, one write when the archive closed')
+  t.equal(statSync(pack).size, [first, ...some].reduce((n, b) => n + HEADER + b.length, 0))
+  const again = archiveIn(t, dir)
+  for (const b of [first, ...some]) t.ok((await again.get(AT, sha256(b)))?.equals(b), 'read back')
+})
+
 t.test('the same bytes the same day are stored once, another day again', async (t) => {
   const dir = tmpDir(t)
   const a = archiveIn(t, dir)

@@ -1,0 +1,55 @@
+/**
+ * When a group-committed log (the journal, the trail's files, the body archive's packs) writes its
+ * next batch. A record someone waits for (a message's `202` waits for its `accepted` records) is
+ * written in the next turn of the event loop, with whatever else was queued in this one. A record
+ * nobody waits for (`linger`: the outcome of a delivery, a body for the archive) may wait up to
+ * `lingerMs` for company: at a light load each write alone costs a system call, a trip through
+ * libuv's thread pool and, for a durable file, a flush of its own, so these records ride along
+ * with the next write that has to happen anyway. Under load a write is always under way and every
+ * record goes with the next one, lingering or not.
+ *
+ * The log calls `finished()` synchronously when its flush finds the queue empty, so that a record
+ * queued by a caller whose append just resolved is never left without a flush.
+ */
+export class FlushSchedule {
+  private flushing = false
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (private readonly flush: () => Promise<void>, private readonly lingerMs: number) {}
+
+  /** Whether a flush runs or is due. */
+  get busy (): boolean {
+    return this.flushing || this.timer !== undefined
+  }
+
+  /** A record was queued; `linger`: nobody waits for it, it may wait for company. */
+  queued (linger = false): void {
+    if (this.flushing) return
+    if (!linger || this.lingerMs <= 0) this.begin()
+    else this.timer ??= setTimeout(this.begin, this.lingerMs)
+  }
+
+  /** Writes what lingers without waiting any longer (closing). */
+  now (): void {
+    if (this.timer !== undefined) this.begin()
+  }
+
+  /** The flush found nothing more to write. */
+  finished (): void {
+    this.flushing = false
+  }
+
+  private readonly begin = (): void => {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.flushing = true
+    setImmediate(() => { void this.flush() })
+  }
+}
+
+/**
+ * How long a record nobody waits for may wait for company (see {@link FlushSchedule}). A few
+ * milliseconds: at 100 messages a second and more, a delivery's outcome then goes with the next
+ * message's `accepted` records instead of costing a write of its own.
+ */
+export const LINGER_MS = 10
