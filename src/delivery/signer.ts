@@ -8,6 +8,7 @@ export type { SealFields }
  * implementation may sign elsewhere than on the event loop.
  */
 export interface HubSigner {
-  signReceipt: (receipt: Omit<Receipt, 'signature'>) => Promise<string>
+  /** `linger`: nobody waits for this receipt, so an implementation that batches may hold it a few milliseconds. */
+  signReceipt: (receipt: Omit<Receipt, 'signature'>, opts?: { linger?: boolean }) => Promise<string>
   seal: (fields: SealFields) => Promise<string>
 }

@@ -110,11 +110,14 @@ export class DeliveryWorker {
     }
   }
 
-  /** The `delivered` receipt: the accepted receipt's fields with status delivered and its time. */
-  async deliveredReceipt (m: StoredMessage, at: string): Promise<Receipt> {
+  /**
+   * The `delivered` receipt: the accepted receipt's fields with status delivered and its time.
+   * `linger`: only this worker waits for it (see `HubSigner.signReceipt`).
+   */
+  async deliveredReceipt (m: StoredMessage, at: string, opts: { linger?: boolean } = {}): Promise<Receipt> {
     const a = m.receipt
     const r: Omit<Receipt, 'signature'> = { messageId: a.messageId, status: 'delivered', sender: a.sender, receiver: a.receiver, documentType: a.documentType, documentVersion: a.documentVersion, receivedAt: a.receivedAt, digest: a.digest, trail: a.trail, deliveredAt: at }
-    return withSignature(r, await this.deps.signer.signReceipt(r))
+    return withSignature(r, await this.deps.signer.signReceipt(r, opts))
   }
 
   private async handle (job: DeliveryJob): Promise<void | Later> {
@@ -187,7 +190,7 @@ export class DeliveryWorker {
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
-    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at), LINGER)
+    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at, LINGER), LINGER)
     log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
   }
 

@@ -9,6 +9,7 @@ import type { CheckInput, CheckResult } from './context.js'
 import { checkMessage, type CheckDeps } from './check-message.js'
 import { receiptPayloadJson, signReceiptJson, type SealKey } from '../crypto/receipt.js'
 import type { Receipt } from '../store/types.js'
+import { FlushSchedule, LINGER_MS } from '../store/flush-schedule.js'
 
 /**
  * Where intake runs the document checks (parse, identify, validate, verify the sender's signature).
@@ -22,7 +23,7 @@ export interface DocumentChecks {
    * Signs a receipt with the hub's current key where the checks run, when that is not the event
    * loop (see {@link ThreadChecks.signReceipt}); absent where the caller should sign itself.
    */
-  signReceipt?: (receipt: Omit<Receipt, 'signature'>) => Promise<string>
+  signReceipt?: (receipt: Omit<Receipt, 'signature'>, opts?: { linger?: boolean }) => Promise<string>
   /** Waits for the checks under way, then stops. */
   close: () => Promise<void>
 }
@@ -112,6 +113,8 @@ export interface ThreadChecksOptions {
    * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default 512.
    */
   maxHeapMb?: number
+  /** How long a receipt signed with `linger` may wait for the next hand-over (ms). Default `LINGER_MS`. */
+  lingerMs?: number
 }
 
 const ENTRY = new URL(`./check-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
@@ -148,11 +151,12 @@ export class ThreadChecks implements DocumentChecks {
   private readonly maxHeapMb: number
   /** Receipts asked for since the last hand-over to a thread; handed over together. */
   private toSign: ReceiptToSign[] = []
-  private signScheduled = false
+  private readonly signing: FlushSchedule
 
   private constructor (private readonly data: CheckThreadData, opts: ThreadChecksOptions) {
     this.log = opts.log
     this.maxHeapMb = opts.maxHeapMb ?? 512
+    this.signing = new FlushSchedule(async () => { this.handOverSigning() }, opts.lingerMs ?? LINGER_MS)
   }
 
   /**
@@ -251,27 +255,32 @@ export class ThreadChecks implements DocumentChecks {
    * Signs a receipt in a check thread (which holds a copy of the hub key), so that the event loop,
    * the part of the hub every message waits for, does not spend ~30 µs of ECDSA on each. The
    * receipts asked for in one turn of the event loop go to a thread in one message (one hand-over
-   * for all of them: handing over each one alone would cost about what it saves). Where no
-   * thread can sign (none running, stopping, the thread stopped meanwhile) the receipt is signed
-   * here: a receipt is never refused for want of a thread.
+   * for all of them: handing over each one alone would cost about what it saves). `linger`: nobody
+   * waits for this receipt (a delivered receipt), so it may wait a few milliseconds for the next
+   * hand-over (`FlushSchedule`): at a light load it goes with the next message's accepted receipt
+   * instead of waking the thread and the event loop once more. Where no thread can sign (none
+   * running, stopping, the thread stopped meanwhile) the receipt is signed here: a receipt is
+   * never refused for want of a thread.
    */
-  async signReceipt (receipt: Omit<Receipt, 'signature'>): Promise<string> {
-    const key = this.data.sealKey
-    if (key === undefined) throw new Error('the check threads hold no hub key')
+  async signReceipt (receipt: Omit<Receipt, 'signature'>, opts: { linger?: boolean } = {}): Promise<string> {
+    if (this.data.sealKey === undefined) throw new Error('the check threads hold no hub key')
     const json = receiptPayloadJson(receipt)
     return await new Promise<string>((resolve, reject) => {
       this.toSign.push({ json, resolve, reject })
-      if (!this.signScheduled) {
-        this.signScheduled = true
-        setImmediate(() => { this.handOverSigning(key) })
-      }
+      this.signing.queued(opts.linger)
     })
   }
 
-  private handOverSigning (key: SealKey): void {
-    this.signScheduled = false
+  private handOverSigning (): void {
+    const key = this.data.sealKey
     const batch = this.toSign
     this.toSign = []
+    this.signing.finished()
+    if (key === undefined) {
+      // Not queued by signReceipt without a key; said plainly should it ever be.
+      for (const r of batch) r.reject(new Error('the check threads hold no hub key'))
+      return
+    }
     const here = (): void => {
       for (const r of batch) {
         try {
@@ -295,6 +304,8 @@ export class ThreadChecks implements DocumentChecks {
 
   async close (): Promise<void> {
     this.closing = true
+    // Receipts still lingering are signed now (here, as the pool is closing).
+    this.signing.now()
     const threads = this.threads.splice(0)
     await Promise.all(threads.map(async (t) => {
       // Checks already handed over finish first; their requests are still being answered.

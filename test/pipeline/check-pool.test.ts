@@ -235,3 +235,27 @@ t.test('threads without the hub key refuse to sign receipts', async (t) => {
   t.teardown(async () => { await threads.close() })
   await t.rejects(threads.signReceipt(receipt(1)), /no hub key/)
 })
+
+t.test('a receipt nobody waits for lingers until the next hand-over, and goes to the thread with it', async (t) => {
+  const { cfg } = setup(t)
+  const key = generateHubKey('ES256')
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1, { lingerMs: 3_600_000 })
+  t.teardown(async () => { await threads.close() })
+  const delivered = receipt(1)
+  let lingered: string | undefined
+  const lazy = threads.signReceipt(delivered, { linger: true }).then((s) => { lingered = s; return s })
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+  t.equal(lingered, undefined, 'not signed on its own')
+  t.equal(threads.threadInfo()[0]?.pending, 0, 'nothing handed to the thread')
+  const accepted = receipt(2)
+  const urgent = threads.signReceipt(accepted)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(threads.threadInfo()[0]?.pending, 1, 'both in one hand-over')
+  t.same(verifySignedReceipt({ ...accepted, signature: await urgent }, [key]), accepted)
+  t.same(verifySignedReceipt({ ...delivered, signature: await lazy }, [key]), delivered, 'the lingering one signed with it')
+
+  const last = receipt(3)
+  const signing = threads.signReceipt(last, { linger: true })
+  await threads.close()
+  t.same(verifySignedReceipt({ ...last, signature: await signing }, [key]), last, 'closing signs what lingers')
+})
