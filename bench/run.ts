@@ -175,11 +175,16 @@ async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
   return all.every((s) => s.threadsWaitMs !== undefined) ? { total, threads, waits } : { total, threads }
 }
 
+/** What each kind of thread added between two readings, divided by `by`. */
+function byThreadSince (a: ByThread, b: ByThread, by = 1): ByThread {
+  return { main: (b.main - a.main) / by, checks: (b.checks - a.checks) / by, other: (b.other - a.other) / by }
+}
+
 /** Waiting for a CPU between two readings, in ms per second of `seconds` and per process. */
 function cpuWait ({ waits: a }: SutCpu, { waits: b }: SutCpu, seconds: number, processes: number): Fixed['cpuWaitMsPerSec'] {
   if (a === undefined || b === undefined) return undefined
-  const per = (k: 'main' | 'checks'): number => (b[k] - a[k]) / seconds / processes
-  return { main: per('main'), checks: per('checks') }
+  const { main, checks } = byThreadSince(a, b, seconds * processes)
+  return { main, checks }
 }
 
 function progress (label: string): (done: number, s: number) => void {
@@ -199,7 +204,7 @@ async function saturate (label: string, urls: string[], make: ReturnType<typeof 
   const cpu1 = await cpuOf(sut)
   const cpuSut = cpu1.total - cpu0.total
   const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0) + (extra() - extra0)
-  const threads: ByThread = { main: cpu1.threads.main - cpu0.threads.main, checks: cpu1.threads.checks - cpu0.threads.checks, other: cpu1.threads.other - cpu0.threads.other }
+  const threads = byThreadSince(cpu0.threads, cpu1.threads)
   return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll, threads }
 }
 
@@ -248,7 +253,7 @@ async function scenario (id: Id): Promise<void> {
       const after = await cpuOf(hubs)
       const others = cpuSelf() + (await sink.stats()).cpuMs + redisCpu() - others0
       const per = (ms: number): number => ms / Math.max(1, r.ok)
-      const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: { main: per(after.threads.main - before.threads.main), checks: per(after.threads.checks - before.threads.checks), other: per(after.threads.other - before.threads.other) } }
+      const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: byThreadSince(before.threads, after.threads, Math.max(1, r.ok)) }
       fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu })
       log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
       log(`  CPU per message: hub ${cpu.cpuMsPerMsg.toFixed(3)} ms (event loop ${cpu.cpuMsPerMsgByThread.main.toFixed(3)}, check threads ${cpu.cpuMsPerMsgByThread.checks.toFixed(3)}, thread pool and V8 ${cpu.cpuMsPerMsgByThread.other.toFixed(3)}), all processes ${cpu.cpuMsPerMsgAll.toFixed(3)} ms`)
