@@ -52,6 +52,15 @@ export interface CheckThreadData {
   sealKey?: SealKey
 }
 
+/**
+ * A thread's own part of what it is told: besides the shared data, one 32-bit counter shared with
+ * the event loop, the checks handed to the thread that it has not started yet (the loop adds one
+ * per check it posts, the thread takes one off as it starts it): how far behind the thread is, now.
+ */
+export interface CheckThreadWorkerData extends CheckThreadData {
+  backlog: SharedArrayBuffer
+}
+
 /** A request to a check thread; the body travels as its own transferred buffer. */
 export interface CheckRequestMessage {
   id: number
@@ -86,10 +95,13 @@ interface Pending {
 }
 
 /**
- * Receipts go to the least busy check thread only while it has at most this many checks and
- * batches waiting; past that it is the slower side (XML signatures at full load) and the event
- * loop signs them. Measured with the bench, (a) and (c) at saturation: a thread that falls behind
- * has 100–200 waiting; one that keeps up, a few.
+ * Receipts go to the least busy check thread only while it has at most this many checks handed to
+ * it and not started (its backlog); past that it is the slower side (XML signatures at full load)
+ * and the event loop signs them. Measured with the bench at saturation: a thread that falls behind
+ * has 100–200 waiting; one that keeps up, a few. The backlog is read as the thread keeps it, not
+ * from the checks whose answers the event loop has not read yet: when the event loop is the slower
+ * side ((c), JSON) those answers pile up on its side, and counting them sent the receipts to the
+ * loop, the busier of the two.
  */
 const SIGN_BEHIND_AT_MOST = 32
 
@@ -102,6 +114,8 @@ interface ReceiptToSign {
 interface Thread {
   worker: Worker
   pending: Map<number, Pending>
+  /** The checks handed to the thread and not started yet (`CheckThreadWorkerData.backlog`). */
+  backlog: Int32Array
   /** The operating system's id of the thread (Linux), for per-thread CPU accounting. */
   tid?: number
 }
@@ -174,15 +188,20 @@ export class ThreadChecks implements DocumentChecks {
     return pool
   }
 
-  /** Threads running: Node's thread id, the operating system's (Linux), and the checks each holds. */
-  threadInfo (): Array<{ threadId: number, tid?: number, pending: number }> {
-    return this.threads.map((t) => ({ threadId: t.worker.threadId, ...(t.tid !== undefined ? { tid: t.tid } : {}), pending: t.pending.size }))
+  /**
+   * Threads running: Node's thread id, the operating system's (Linux), the checks and batches each
+   * holds (not answered yet, or answered and not read yet) and its backlog (checks not started).
+   */
+  threadInfo (): Array<{ threadId: number, tid?: number, pending: number, backlog: number }> {
+    return this.threads.map((t) => ({ threadId: t.worker.threadId, ...(t.tid !== undefined ? { tid: t.tid } : {}), pending: t.pending.size, backlog: Atomics.load(t.backlog, 0) }))
   }
 
   private async spawn (): Promise<Thread> {
     const { program, eval: isEval } = threadProgram()
-    const worker = new Worker(program, { eval: isEval, workerData: this.data, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
-    const thread: Thread = { worker, pending: new Map() }
+    const backlog = new SharedArrayBuffer(4)
+    const workerData: CheckThreadWorkerData = { ...this.data, backlog }
+    const worker = new Worker(program, { eval: isEval, workerData, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
+    const thread: Thread = { worker, pending: new Map(), backlog: new Int32Array(backlog) }
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => { reject(new HubError('EGIF_ERR_INTERNAL', `a document-check thread stopped while starting (exit code ${code})`)) }
       worker.once('error', reject)
@@ -247,6 +266,7 @@ export class ThreadChecks implements DocumentChecks {
     const t = thread
     return await new Promise<CheckResult>((resolve, reject) => {
       t.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
+      Atomics.add(t.backlog, 0, 1)
       t.worker.postMessage(msg, [body.buffer])
     })
   }
@@ -293,7 +313,7 @@ export class ThreadChecks implements DocumentChecks {
     const thread = this.leastBusy()
     // A thread with many checks waiting is the bottleneck: the receipts would wait behind them
     // (and everything their messages hold would live that long), so the event loop signs them.
-    if (thread === undefined || this.closing || thread.pending.size > SIGN_BEHIND_AT_MOST) return here()
+    if (thread === undefined || this.closing || Atomics.load(thread.backlog, 0) > SIGN_BEHIND_AT_MOST) return here()
     const id = this.nextId++
     thread.pending.set(id, {
       resolve: (signatures) => { batch.forEach((r, i) => { r.resolve((signatures as string[])[i]) }) },

@@ -5,7 +5,7 @@ import { DocumentTypeRegistry } from '../registry/document-types.js'
 import { ParticipantRegistry } from '../registry/participants.js'
 import type { CheckDeps } from './check-message.js'
 import { checkMessage } from './check-message.js'
-import type { CheckReplyMessage, CheckRequestMessage, CheckThreadData, CheckThreadStatus, SignRequestMessage } from './check-pool.js'
+import type { CheckReplyMessage, CheckRequestMessage, CheckThreadStatus, CheckThreadWorkerData, SignRequestMessage } from './check-pool.js'
 import { signReceiptJson } from '../crypto/receipt.js'
 import { parseLimits } from './parse.js'
 import { registeredVerifiers } from './verify-signature.js'
@@ -17,7 +17,9 @@ import { registeredVerifiers } from './verify-signature.js'
  */
 const port = parentPort
 if (port === null) throw new Error('check-thread.ts runs as a worker thread of the hub')
-const data = workerData as CheckThreadData
+const data = workerData as CheckThreadWorkerData
+/** The checks handed to this thread and not started yet, shared with the event loop. */
+const backlog = new Int32Array(data.backlog)
 
 let deps: CheckDeps
 try {
@@ -58,7 +60,10 @@ const queued: CheckRequestMessage[] = []
 /** Runs the first check waiting; a turn is scheduled exactly while checks wait. */
 const nextCheck = (): void => {
   const m = queued.shift()
-  if (m !== undefined) port.postMessage(check(m))
+  if (m !== undefined) {
+    Atomics.sub(backlog, 0, 1)
+    port.postMessage(check(m))
+  }
   if (queued.length > 0) setImmediate(nextCheck)
 }
 
