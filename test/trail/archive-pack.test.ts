@@ -22,6 +22,20 @@ function packsOf (dir: string, day = DAY): string[] {
   return readdirSync(join(dir, day)).filter((n) => n.endsWith('.pack')).sort().map((n) => join(dir, day, n))
 }
 
+/**
+ * Counts the writes the archive makes to its packs (a FileHandle's `writev`), for one test only:
+ * `stop()` puts `writev` back and says how many there were.
+ */
+async function countWrites (t: Test, pack: string): Promise<{ count: () => number, stop: () => number }> {
+  const proto = Object.getPrototypeOf(await open(pack, 'r').then(async (fh) => { await fh.close(); return fh })) as { writev: (...args: unknown[]) => Promise<unknown> }
+  const writev = proto.writev
+  let writes = 0
+  proto.writev = async function (this: unknown, ...args: unknown[]) { writes++; return await writev.apply(this, args) }
+  const stop = (): number => { proto.writev = writev; return writes }
+  t.teardown(stop)
+  return { count: () => writes, stop }
+}
+
 function bodies (n: number, size = 300): Buffer[] {
   return Array.from({ length: n }, (_, i) => Buffer.concat([Buffer.from(`<doc n="${i}">`), randomBytes(size)]))
 }
@@ -47,16 +61,11 @@ t.test('many bodies written at once cost few writes, and each is read back', asy
   const a = archiveIn(t, dir)
   await a.put(AT, sha256(Buffer.from('first')), Buffer.from('first')) // the pack is open
   const [pack] = packsOf(dir)
-  // Count the writes the archive makes to its pack (a FileHandle's writev), for this test only.
-  const proto = Object.getPrototypeOf(await open(pack, 'r').then(async (fh) => { await fh.close(); return fh })) as { writev: (...args: unknown[]) => Promise<unknown> }
-  const writev = proto.writev
-  let writes = 0
-  proto.writev = async function (this: unknown, ...args: unknown[]) { writes++; return await writev.apply(this, args) }
-  t.teardown(() => { proto.writev = writev })
+  const writes = await countWrites(t, pack)
   const many = bodies(500)
   await Promise.all(many.map(async (b) => { await a.put(AT, sha256(b), b) }))
-  proto.writev = writev
-  t.ok(writes >= 1 && writes <= 50, `500 bodies in ${writes} writes`)
+  const n = writes.stop()
+  t.ok(n >= 1 && n <= 50, `500 bodies in ${n} writes`)
   t.equal(statSync(pack).size, HEADER + 5 + many.reduce((n, b) => n + HEADER + b.length, 0), 'every frame in the one pack')
   for (const b of [many[0], many[250], many[499]]) t.ok((await a.get(AT, sha256(b)))?.equals(b))
   t.equal(await a.get(AT, sha256(Buffer.from('never archived'))), undefined)
@@ -71,23 +80,18 @@ t.test('bodies put one by one at a light load wait for each other and share a wr
   const firstPut = a.put(AT, sha256(first), first) // opens the pack; its body lingers
   while (readdirSync(dir).length === 0 || packsOf(dir).length === 0) await new Promise((resolve) => setImmediate(resolve))
   const [pack] = packsOf(dir)
-  const proto = Object.getPrototypeOf(await open(pack, 'r').then(async (fh) => { await fh.close(); return fh })) as { writev: (...args: unknown[]) => Promise<unknown> }
-  const writev = proto.writev
-  let writes = 0
-  proto.writev = async function (this: unknown, ...args: unknown[]) { writes++; return await writev.apply(this, args) }
-  t.teardown(() => { proto.writev = writev })
+  const writes = await countWrites(t, pack)
   const some = bodies(5)
   const puts = [firstPut]
   for (const b of some) {
     puts.push(a.put(AT, sha256(b), b))
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
   }
-  t.equal(writes, 0, 'nothing written while they linger')
+  t.equal(writes.count(), 0, 'nothing written while they linger')
   t.equal(statSync(pack).size, 0)
   await a.close()
   await Promise.all(puts)
-  proto.writev = writev
-  t.equal(writes, 1, 'six bodies, one write when the archive closed')
+  t.equal(writes.stop(), 1, 'six bodies, one write when the archive closed')
   t.equal(statSync(pack).size, [first, ...some].reduce((n, b) => n + HEADER + b.length, 0))
   const again = archiveIn(t, dir)
   for (const b of [first, ...some]) t.ok((await again.get(AT, sha256(b)))?.equals(b), 'read back')
