@@ -1,11 +1,13 @@
 /**
- * When a group-committed log (the journal, the trail's files, the body archive's packs) writes its
- * next batch. A record someone waits for (a message's `202` waits for its `accepted` records) is
+ * When a group-committed log (the journal, the trail's files) writes its next batch, or the check
+ * threads' pool hands its next batch of receipts to a thread (`ThreadChecks.signReceipt`). A record someone waits for (a message's `202` waits for its `accepted` records) is
  * written in the next turn of the event loop, with whatever else was queued in this one. A record
  * nobody waits for (`linger`: the outcome of a delivery, a body for the archive) may wait up to
  * `lingerMs` for company: at a light load each write alone costs a system call, a trip through
- * libuv's thread pool and, for a durable file, a flush of its own, so these records ride along
- * with the next write that has to happen anyway. Under load a write is always under way and every
+ * libuv's thread pool and, for a durable file, a flush of its own (a hand-over, the wake-up of two
+ * threads), so these records ride along with the next write that has to happen anyway. (The
+ * archive's packs linger the same way with a timer of their own: their writes are never waited
+ * for.) Under load a write is always under way and every
  * record goes with the next one, lingering or not.
  *
  * The log calls `finished()` synchronously when its flush finds the queue empty, so that a record
