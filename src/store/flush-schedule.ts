@@ -1,17 +1,18 @@
 /**
  * When a group-committed log (the journal, the trail's files) writes its next batch, or the check
- * threads' pool hands its next batch of receipts to a thread (`ThreadChecks.signReceipt`). A record someone waits for (a message's `202` waits for its `accepted` records) is
- * written in the next turn of the event loop, with whatever else was queued in this one. A record
- * nobody waits for (`linger`: the outcome of a delivery, a body for the archive) may wait up to
- * `lingerMs` for company: at a light load each write alone costs a system call, a trip through
- * libuv's thread pool and, for a durable file, a flush of its own (a hand-over, the wake-up of two
- * threads), so these records ride along with the next write that has to happen anyway. (The
- * archive's packs linger the same way with a timer of their own: their writes are never waited
- * for.) Under load a write is always under way and every
- * record goes with the next one, lingering or not.
+ * threads' pool hands its next batch of receipts to a thread (`ThreadChecks.signReceipt`).
  *
- * The log calls `finished()` synchronously when its flush finds the queue empty, so that a record
- * queued by a caller whose append just resolved is never left without a flush.
+ * A record someone waits for (a message's `202` waits for its `accepted` records and receipt) goes
+ * in the next turn of the event loop, with whatever else was queued in this one. A record nobody
+ * waits for (`linger`: a delivery's outcome, a delivered receipt) may wait up to `lingerMs` for
+ * company: at a light load each write alone costs a system call, a trip through libuv's thread
+ * pool and, for a durable file, a flush of its own (each hand-over, the wake-up of two threads),
+ * so these ride along with the next write or hand-over that has to happen anyway. Under load one
+ * is always under way and every record goes with the next, lingering or not. (The archive's packs
+ * linger the same way with a timer of their own: nobody ever waits for their writes.)
+ *
+ * The user calls `finished()` synchronously when its flush has taken everything queued, so that a
+ * record queued by a caller whose append just resolved is never left without a flush.
  */
 export class FlushSchedule {
   private flushing = false
