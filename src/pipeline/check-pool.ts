@@ -265,9 +265,12 @@ export class ThreadChecks implements DocumentChecks {
     if (input.seal !== undefined) msg.seal = input.seal
     const t = thread
     return await new Promise<CheckResult>((resolve, reject) => {
+      // Held and counted once handed over: a message that cannot be posted rejects here and
+      // leaves nothing behind (the answer comes in a later turn of the event loop in any case,
+      // and the thread may count the check off a moment before it is counted on).
+      t.worker.postMessage(msg, [body.buffer])
       t.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
       Atomics.add(t.backlog, 0, 1)
-      t.worker.postMessage(msg, [body.buffer])
     })
   }
 

@@ -247,6 +247,17 @@ t.test('answers the event loop has not read yet do not count as the thread falli
   t.equal((await checks).length, 60)
 })
 
+t.test('a check that cannot be handed to a thread fails alone and leaves nothing held', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
+  t.teardown(async () => { await threads.close() })
+  // A function cannot cross to a thread (structured clone): postMessage throws.
+  const unclonable = { ...json(ORDER()), seal: { messageId: 'x', receiver: 'TH-B', digest: 'sha256:00', extra: () => 1 } } as unknown as CheckInput
+  await t.rejects(threads.check(unclonable), { name: 'DataCloneError' })
+  t.same(threads.threadInfo().map((i) => [i.pending, i.backlog]), [[0, 0]], 'nothing pending, nothing counted')
+  t.same((await threads.check(json(ORDER()))).type, 'test-order', 'and the thread checks the next one')
+})
+
 t.test('threads without the hub key refuse to sign receipts', async (t) => {
   const { cfg } = setup(t)
   const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
