@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apartByChance, comparisonTable, summarize, type BenchResult } from './lib/compare.js'
+import { apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from './lib/compare.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const log = (s: string): void => { process.stderr.write(s + '\n') }
@@ -100,7 +100,8 @@ const lines = [
   rounds > 1
     ? `apart: every round of one side had a higher rate (or event-loop CPU) than every round of the other (two identical versions come out apart once in ${Math.round(1 / apartByChance(rounds, rounds))} comparisons of ${rounds} rounds)`
     : 'apart: needs two rounds a side or more (--rounds=N)',
-  ...comparisonTable(a, b, [short, 'this'])
+  ...comparisonTable(a, b, [short, 'this']),
+  ...targetLoadLines(a, b, [short, 'this'])
 ]
 process.stdout.write(lines.join('\n') + '\n')
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true })

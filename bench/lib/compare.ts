@@ -16,7 +16,7 @@ export interface BenchResult {
     /** The hub's CPU per message by thread: its event loop(s), its check threads, the rest. */
     cpuMsPerMsgByThread?: ByThread
     peakRssMb: number
-    fixed?: Array<{ offered: number, share: number, latencyMs: { p99: number } }>
+    fixed?: Array<{ offered: number, share: number, latencyMs: { p99: number }, cpuMsPerMsgAll?: number }>
     calibration?: { es256SignUs: number }
   }>
 }
@@ -39,6 +39,13 @@ export interface RowSummary {
   peakRssMb: number
   /** (a)'s p99 accept latency at 1,000/s offered. */
   p99AtTarget?: number
+  /**
+   * (a)'s CPU ms in all per message at 1,000/s offered, and every round's: the cost at a load both
+   * versions ran at, where a change in the work done at a light load shows (a fixed share of each
+   * side's own saturation is a different rate on each side).
+   */
+  cpuAllAtTarget?: number
+  cpuAllsAtTarget?: number[]
   es256Us?: number
 }
 
@@ -53,7 +60,9 @@ export function summarize (results: BenchResult[]): RowSummary[] {
     }
   }
   return [...byId].map(([id, rows]) => {
-    const p99 = rows.flatMap((r) => r.fixed?.filter((x) => x.share === 0 && x.offered === 1000).map((x) => x.latencyMs.p99) ?? [])
+    const atTarget = rows.flatMap((r) => r.fixed?.filter((x) => x.share === 0 && x.offered === 1000) ?? [])
+    const p99 = atTarget.map((x) => x.latencyMs.p99)
+    const cpuAtTarget = atTarget.flatMap((x) => x.cpuMsPerMsgAll !== undefined ? [x.cpuMsPerMsgAll] : [])
     const es256 = rows.flatMap((r) => r.calibration !== undefined ? [r.calibration.es256SignUs] : [])
     const rates = rows.map((r) => r.deliveredPerSec ?? r.acceptedPerSec)
     const loopCpus = rows.flatMap((r) => r.cpuMsPerMsgByThread !== undefined ? [r.cpuMsPerMsgByThread.main] : [])
@@ -66,6 +75,7 @@ export function summarize (results: BenchResult[]): RowSummary[] {
       ...(loopCpus.length > 0 ? { loopCpu: median(loopCpus), loopCpus } : {}),
       peakRssMb: median(rows.map((r) => r.peakRssMb)),
       ...(p99.length > 0 ? { p99AtTarget: median(p99) } : {}),
+      ...(cpuAtTarget.length > 0 ? { cpuAllAtTarget: median(cpuAtTarget), cpuAllsAtTarget: cpuAtTarget } : {}),
       ...(es256.length > 0 ? { es256Us: median(es256) } : {})
     }
   })
@@ -121,6 +131,22 @@ export function comparisonTable (a: RowSummary[], b: RowSummary[], names: [strin
       x?.p99AtTarget?.toFixed(1) ?? '—', y?.p99AtTarget?.toFixed(1) ?? '—', ratio(y?.p99AtTarget, x?.p99AtTarget),
       x?.es256Us?.toFixed(1) ?? '—', y?.es256Us?.toFixed(1) ?? '—'
     ], w))
+  }
+  return lines
+}
+
+/**
+ * Below the table, for each row both versions ran at 1,000/s offered ((a)): the CPU ms in all per
+ * message there, the ratio, every round's figure and whether the rounds are apart.
+ */
+export function targetLoadLines (a: RowSummary[], b: RowSummary[], names: [string, string]): string[] {
+  const lines: string[] = []
+  for (const x of a) {
+    const y = b.find((r) => r.id === x.id)
+    if (x.cpuAllsAtTarget === undefined || y?.cpuAllsAtTarget === undefined) continue
+    const rounds = (v: number[]): string => v.map((n) => n.toFixed(3)).join(' ')
+    const [mx, my] = [median(x.cpuAllsAtTarget), median(y.cpuAllsAtTarget)]
+    lines.push(`${/^[a-z]$/.test(x.id) ? `(${x.id})` : x.id} at 1,000/s offered, CPU all ms per message: ${names[0]} ${mx.toFixed(3)} (${rounds(x.cpuAllsAtTarget)}), ${names[1]} ${my.toFixed(3)} (${rounds(y.cpuAllsAtTarget)}), ratio ${ratio(my, mx)}, apart ${apart(x.cpuAllsAtTarget, y.cpuAllsAtTarget) ? 'yes' : 'no'}`)
   }
   return lines
 }

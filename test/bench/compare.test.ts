@@ -1,5 +1,5 @@
 import t from 'tap'
-import { apart, apartByChance, comparisonTable, summarize, type BenchResult } from '../../bench/lib/compare.js'
+import { apart, apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from '../../bench/lib/compare.js'
 import { median } from '../../bench/lib/figures.js'
 
 type Row = BenchResult['rows'][number]
@@ -69,4 +69,18 @@ t.test('the event loop\'s CPU per message: its ratio, and apart when no round of
   const b = summarize([0.94, 0.90, 0.94].map((m, i) => ({ rows: [hub('d', 655 + i * 10, 2.7, byThread(m))] })))
   const row = comparisonTable(a, b, ['before', 'this'])[2].trim().split(/\s+/)
   t.same(row.slice(0, 12), ['(d)', '660', '665', '1.01×', 'no', '2.700', '2.700', '1.00×', '0.980', '0.940', '0.96×', 'yes'], 'rates overlap, the event loop\'s CPU does not')
+})
+
+t.test('the CPU in all at 1,000/s offered: its median, every round, the ratio and whether apart', async (t) => {
+  const at = (cpu: number): Partial<Row> => ({ fixed: [{ offered: 250, share: 0.25, latencyMs: { p99: 1 }, cpuMsPerMsgAll: 9 }, { offered: 1000, share: 0, latencyMs: { p99: 30 }, cpuMsPerMsgAll: cpu }] })
+  const a = summarize([1.70, 1.64, 1.66].map((c) => ({ rows: [hub('a', 2000, 0.9, at(c)), hub('c', 2300, 0.8)] })))
+  const b = summarize([1.50, 1.56, 1.52].map((c) => ({ rows: [hub('a', 2000, 0.9, at(c)), hub('c', 2300, 0.8)] })))
+  t.equal(a[0].cpuAllAtTarget, 1.66, 'the median of the 1,000/s rows only')
+  t.same(a[0].cpuAllsAtTarget, [1.70, 1.64, 1.66])
+  t.equal(a[1].cpuAllAtTarget, undefined, 'no 1,000/s row: none')
+  const lines = targetLoadLines(a, b, ['before', 'this'])
+  t.equal(lines.length, 1, 'a line for the row both sides ran at 1,000/s')
+  t.match(lines[0], /^\(a\) at 1,000\/s offered, CPU all ms per message: before 1\.660 \(1\.700 1\.640 1\.660\), this 1\.520 \(1\.500 1\.560 1\.520\), ratio 0\.92×, apart yes$/)
+  const old = summarize([{ rows: [hub('a', 2000, 0.9, { fixed: target(30) })] }])
+  t.same(targetLoadLines(old, b, ['before', 'this']), [], 'a version whose bench did not measure it: no line')
 })
