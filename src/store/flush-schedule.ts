@@ -1,15 +1,16 @@
 /**
- * When a group-committed log (the journal, the trail's files) writes its next batch, or the check
- * threads' pool hands its next batch of receipts to a thread (`ThreadChecks.signReceipt`).
+ * When a group-committed log (the journal, the trail's files, the body archive's packs) writes its
+ * next batch, or the check threads' pool hands its next batch of receipts to a thread
+ * (`ThreadChecks.signReceipt`).
  *
  * A record someone waits for (a message's `202` waits for its `accepted` records and receipt) goes
  * in the next turn of the event loop, with whatever else was queued in this one. A record nobody
- * waits for (`linger`: a delivery's outcome, a delivered receipt) may wait up to `lingerMs` for
- * company: at a light load each write alone costs a system call, a trip through libuv's thread
- * pool and, for a durable file, a flush of its own (each hand-over, the wake-up of two threads),
- * so these ride along with the next write or hand-over that has to happen anyway. Under load one
- * is always under way and every record goes with the next, lingering or not. (The archive's packs
- * linger the same way with a timer of their own: nobody ever waits for their writes.)
+ * waits for (`linger`: a delivery's outcome, a delivered receipt, a body for the archive) may wait
+ * up to `lingerMs` for company: at a light load each write alone costs a system call, a trip
+ * through libuv's thread pool and, for a durable file, a flush of its own (each hand-over, the
+ * wake-up of two threads), so these ride along with the next write or hand-over that has to happen
+ * anyway. Under load one is always under way and every record goes with the next, lingering or
+ * not.
  *
  * The user calls `finished()` synchronously when its flush has taken everything queued, so that a
  * record queued by a caller whose append just resolved is never left without a flush.
@@ -35,6 +36,12 @@ export class FlushSchedule {
   /** Writes what lingers without waiting any longer (closing). */
   now (): void {
     if (this.timer !== undefined) this.begin()
+  }
+
+  /** Writes what lingers now and waits until everything queued is written (closing). */
+  async drain (): Promise<void> {
+    this.now()
+    while (this.busy) await new Promise((resolve) => setImmediate(resolve))
   }
 
   /** The flush found nothing more to write. */

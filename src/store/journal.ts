@@ -312,8 +312,7 @@ export class Journal<H> {
 
   /** Waits for pending appends, then closes the files. */
   async close (): Promise<void> {
-    this.schedule.now()
-    while (this.schedule.busy || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    await this.schedule.drain()
     await this.fh?.close()
     this.fh = null
     for (const fd of this.readFds.values()) closeSync(fd)

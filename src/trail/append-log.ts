@@ -100,8 +100,7 @@ export class AppendLog {
 
   /** Waits for queued lines, then closes the file. */
   async close (): Promise<void> {
-    this.schedule.now()
-    while (this.schedule.busy || this.queue.length > 0) await new Promise((r) => setImmediate(r))
+    await this.schedule.drain()
     await this.fh?.close()
     this.fh = null
   }

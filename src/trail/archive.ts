@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { LINGER_MS } from '../store/flush-schedule.js'
+import { FlushSchedule, LINGER_MS } from '../store/flush-schedule.js'
 import type { TrailEvent } from './event.js'
 import type { TrailPosition } from './trail.js'
 
@@ -72,12 +72,13 @@ class Pack {
   size = 0
   broken = false
   private queue: Frame[] = []
-  private flushing: Promise<void> | undefined
-  /** Nobody waits for a body's write (the message store holds the durable copy): it lingers for company. */
-  private lingering: NodeJS.Timeout | undefined
+  /** Nobody waits for a body's write (the message store holds the durable copy): every one lingers for company. */
+  private readonly schedule: FlushSchedule
   private checkedAt = Date.now()
 
-  constructor (readonly day: string, readonly path: string, private readonly fh: FileHandle, private readonly lingerMs: number) {}
+  constructor (readonly day: string, readonly path: string, private readonly fh: FileHandle, lingerMs: number) {
+    this.schedule = new FlushSchedule(async () => { await this.flush() }, lingerMs)
+  }
 
   /** Appends a frame; resolves once it is written (to the page cache: the archive is not fsynced). */
   async append (digestHex: string, body: Uint8Array): Promise<void> {
@@ -88,62 +89,61 @@ class Pack {
     header.write(digestHex, 12, 32, 'hex')
     await new Promise<void>((resolve, reject) => {
       this.queue.push({ header, body, resolve, reject })
-      if (this.flushing === undefined) this.lingering ??= setTimeout(() => { this.kick() }, this.lingerMs)
+      this.schedule.queued(true)
     })
   }
 
-  /** Starts writing the queue unless a write is running (the frames that arrive during it go next). */
-  private kick (): void {
-    clearTimeout(this.lingering)
-    this.lingering = undefined
-    if (this.flushing !== undefined) return
-    this.flushing = this.flush().catch((err: unknown) => {
-      this.broken = true
-      for (const f of this.queue.splice(0)) f.reject(err)
-    }).finally(() => {
-      this.flushing = undefined
-      if (this.queue.length > 0) this.kick()
-    })
-  }
-
-  /** Writes the queue, batch after batch: the bodies that arrive during one write go in the next. */
+  /**
+   * Writes the queue, batch after batch: the bodies that arrive during one write go in the next.
+   * Whether the queue is empty and `finished()` are one synchronous step (`FlushSchedule`).
+   */
   private async flush (): Promise<void> {
     while (this.queue.length > 0) {
-      let frames = 0
-      let bytes = 0
-      while (frames < this.queue.length && frames < BATCH_FRAMES && (frames === 0 || bytes + HEADER + this.queue[frames].body.length <= BATCH_BYTES)) {
-        bytes += HEADER + this.queue[frames].body.length
-        frames++
-      }
-      const batch = this.queue.splice(0, frames)
-      if (!this.broken && Date.now() - this.checkedAt >= LINK_CHECK_MS) {
-        this.checkedAt = Date.now()
-        // Removed from its folder (by hand): what is written to it now would be lost.
-        if ((await this.fh.stat().catch(() => ({ nlink: 0 }))).nlink === 0) this.broken = true
-      }
-      if (this.broken) {
-        for (const f of batch) f.reject(new PackClosed(`pack ${this.path} is closed`))
-        continue
-      }
       try {
-        const buffers = batch.flatMap((f) => [f.header, f.body])
-        const { bytesWritten } = await this.fh.writev(buffers, this.size)
-        if (bytesWritten !== bytes) throw new Error(`short write to ${this.path}: ${bytesWritten} of ${bytes} bytes`)
+        await this.writeBatch()
       } catch (err) {
-        // A partial frame may be on disk now: nothing more goes after it, so it stays a torn tail.
         this.broken = true
-        for (const f of batch) f.reject(err)
-        continue
+        for (const f of this.queue.splice(0)) f.reject(err)
       }
-      this.size += bytes
-      for (const f of batch) f.resolve()
     }
+    this.schedule.finished()
+  }
+
+  /** Writes the first bodies of the queue in one `writev`, or refuses them once the pack is broken. */
+  private async writeBatch (): Promise<void> {
+    let frames = 0
+    let bytes = 0
+    while (frames < this.queue.length && frames < BATCH_FRAMES && (frames === 0 || bytes + HEADER + this.queue[frames].body.length <= BATCH_BYTES)) {
+      bytes += HEADER + this.queue[frames].body.length
+      frames++
+    }
+    const batch = this.queue.splice(0, frames)
+    if (!this.broken && Date.now() - this.checkedAt >= LINK_CHECK_MS) {
+      this.checkedAt = Date.now()
+      // Removed from its folder (by hand): what is written to it now would be lost.
+      if ((await this.fh.stat().catch(() => ({ nlink: 0 }))).nlink === 0) this.broken = true
+    }
+    if (this.broken) {
+      for (const f of batch) f.reject(new PackClosed(`pack ${this.path} is closed`))
+      return
+    }
+    try {
+      const buffers = batch.flatMap((f) => [f.header, f.body])
+      const { bytesWritten } = await this.fh.writev(buffers, this.size)
+      if (bytesWritten !== bytes) throw new Error(`short write to ${this.path}: ${bytesWritten} of ${bytes} bytes`)
+    } catch (err) {
+      // A partial frame may be on disk now: nothing more goes after it, so it stays a torn tail.
+      this.broken = true
+      for (const f of batch) f.reject(err)
+      return
+    }
+    this.size += bytes
+    for (const f of batch) f.resolve()
   }
 
   /** Waits for the queue, then closes the file. */
   async close (): Promise<void> {
-    if (this.lingering !== undefined) this.kick()
-    while (this.flushing !== undefined) await this.flushing
+    await this.schedule.drain()
     this.broken = true
     await this.fh.close().catch(() => {})
   }
