@@ -191,19 +191,22 @@ function progress (label: string): (done: number, s: number) => void {
   return (done, s) => { process.stderr.write(`\r  ${label}: ${s.toFixed(0)} s, ${done.toLocaleString('en')} answered   `) }
 }
 
+/** CPU ms so far of the processes beside those under test: this load generator, the sink, and `extra` (Redis). */
+async function othersCpu (sink: BenchProcess, extra: () => number = () => 0): Promise<number> {
+  return cpuSelf() + (await sink.stats()).cpuMs + extra()
+}
+
 /** Saturation (closed loop), then waits for every accepted message at the sink. */
 async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ByThread }> {
   const cpu0 = await cpuOf(sut)
-  const self0 = cpuSelf()
-  const sink0 = (await sink.stats()).cpuMs
-  const extra0 = extra()
+  const others0 = await othersCpu(sink, extra)
   const t0 = performance.now()
   const res = await runLoad({ urls, make, first, durationMs: ms, concurrency: CONCURRENCY, onTick: progress(label) })
   process.stderr.write('\n')
   const t1 = await deliveredBy(sink, already + res.ok)
   const cpu1 = await cpuOf(sut)
   const cpuSut = cpu1.total - cpu0.total
-  const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0) + (extra() - extra0)
+  const cpuAll = cpuSut + await othersCpu(sink, extra) - others0
   const threads = byThreadSince(cpu0.threads, cpu1.threads)
   return { res, deliveredPerSec: res.ok / ((t1 - t0) / 1000), cpuSut, cpuAll, threads }
 }
@@ -243,7 +246,7 @@ async function scenario (id: Id): Promise<void> {
     if (id === 'a') loads.push({ share: 0, offered: 1000 })
     for (const l of loads) {
       const before = await cpuOf(hubs)
-      const others0 = cpuSelf() + (await sink.stats()).cpuMs + redisCpu()
+      const others0 = await othersCpu(sink, redisCpu)
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
       const waited = cpuWait(before, await cpuOf(hubs), r.seconds, hubs.length)
       process.stderr.write('\n')
@@ -251,7 +254,7 @@ async function scenario (id: Id): Promise<void> {
       delivered += r.ok
       await deliveredBy(sink, delivered)
       const after = await cpuOf(hubs)
-      const others = cpuSelf() + (await sink.stats()).cpuMs + redisCpu() - others0
+      const others = await othersCpu(sink, redisCpu) - others0
       const per = (ms: number): number => ms / Math.max(1, r.ok)
       const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: byThreadSince(before.threads, after.threads, Math.max(1, r.ok)) }
       fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu })
@@ -319,15 +322,14 @@ async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Prom
     let delivered = 0
     if (kind === 'xml-crypto') { delivered = warm.ok; await deliveredBy(sink, delivered) }
     const cpu0 = (await server.stats()).cpuMs
-    const self0 = cpuSelf()
-    const sink0 = (await sink.stats()).cpuMs
+    const others0 = await othersCpu(sink)
     const t0 = performance.now()
     const res = await runLoad({ urls: [server.url], make, first: warm.next, durationMs: T.baseline, concurrency: CONCURRENCY, onTick: progress(id) })
     process.stderr.write('\n')
     const t1 = kind === 'xml-crypto' ? await deliveredBy(sink, delivered + res.ok) : performance.now()
     const st = await server.stop()
     const cpuSut = st.cpuMs - cpu0
-    const cpuAll = cpuSut + (cpuSelf() - self0) + ((await sink.stats()).cpuMs - sink0)
+    const cpuAll = cpuSut + await othersCpu(sink) - others0
     log(`  ${Math.round(res.perSecond)}/s, statuses ${JSON.stringify(res.statuses)}`)
     rows.push({
       id,
