@@ -89,6 +89,12 @@ async function sinkCount (sink: BenchProcess): Promise<{ delivered: number, post
   return await r.json() as { delivered: number, posts: number, firstSeal?: string }
 }
 
+/** Delivery lags at the sink (acceptance to arrival, ms) since the last call; the sink starts afresh. */
+async function sinkLags (sink: BenchProcess): Promise<DeliveryLag> {
+  const r = await fetch(`${sink.url}?lag`)
+  return (await r.json() as { lagMs: DeliveryLag }).lagMs
+}
+
 /** Waits until the sink holds `n` messages; the time the last one arrived (ms, performance clock). */
 async function deliveredBy (sink: BenchProcess, n: number, timeoutMs = 120_000): Promise<number> {
   const until = performance.now() + timeoutMs
@@ -121,7 +127,10 @@ interface Fixed {
   cpuMsPerMsg?: number
   cpuMsPerMsgAll?: number
   cpuMsPerMsgByThread?: ByThread
+  /** From the hub's acceptance (the seal's acceptedAt) to the delivery's arrival at the sink, ms. */
+  deliveryLagMs?: DeliveryLag
 }
+interface DeliveryLag { n: number, p50: number, p99: number, max: number }
 interface Row {
   id: string
   title: string
@@ -240,11 +249,14 @@ async function scenario (id: Id): Promise<void> {
     next = sat.res.next
     delivered += sat.res.ok
     log(`  accepted ${Math.round(sat.res.perSecond)}/s, delivered ${Math.round(sat.deliveredPerSec)}/s, statuses ${JSON.stringify(sat.res.statuses)}${sat.res.errors > 0 ? `, ${sat.res.errors} errors` : ''}`)
+    const givenBack = (await Promise.all(hubs.map(async (h) => (await h.stats()).givenBack ?? 0))).reduce((a, b) => a + b, 0)
+    if (givenBack > 0) log(`  deliveries given back to the queue so far (the recipient's slots were full): ${givenBack.toLocaleString('en')}, ${(givenBack / delivered).toFixed(2)} a message`)
     log(`  CPU per message: hub ${(sat.cpuSut / sat.res.ok).toFixed(3)} ms (event loop ${(sat.threads.main / sat.res.ok).toFixed(3)}, check threads ${(sat.threads.checks / sat.res.ok).toFixed(3)}, thread pool and V8 ${(sat.threads.other / sat.res.ok).toFixed(3)}), all processes ${(sat.cpuAll / sat.res.ok).toFixed(3)} ms`)
     const fixed: Fixed[] = []
     const loads = [0.25, 0.5, 0.9].map((share) => ({ share, offered: Math.max(1, Math.round(sat.res.perSecond * share)) }))
     if (id === 'a') loads.push({ share: 0, offered: 1000 })
     for (const l of loads) {
+      await sinkLags(sink)
       const before = await cpuOf(hubs)
       const others0 = await othersCpu(sink, redisCpu)
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
@@ -255,10 +267,11 @@ async function scenario (id: Id): Promise<void> {
       await deliveredBy(sink, delivered)
       const after = await cpuOf(hubs)
       const others = await othersCpu(sink, redisCpu) - others0
+      const lag = await sinkLags(sink)
       const per = (ms: number): number => ms / Math.max(1, r.ok)
       const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: byThreadSince(before.threads, after.threads, Math.max(1, r.ok)) }
-      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu })
-      log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
+      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu, deliveryLagMs: lag })
+      log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms; delivered ${lag.p50.toFixed(0)} ms after acceptance at the median, ${lag.p99.toFixed(0)} at p99${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
       log(`  CPU per message: hub ${cpu.cpuMsPerMsg.toFixed(3)} ms (event loop ${cpu.cpuMsPerMsgByThread.main.toFixed(3)}, check threads ${cpu.cpuMsPerMsgByThread.checks.toFixed(3)}, thread pool and V8 ${cpu.cpuMsPerMsgByThread.other.toFixed(3)}), all processes ${cpu.cpuMsPerMsgAll.toFixed(3)} ms`)
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
@@ -391,13 +404,13 @@ for (const r of rows) {
     r.calibration !== undefined ? r.calibration.es256SignUs.toFixed(1) : '—'
   ], w))
 }
-out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due; loop waits: share of the time the event loop was ready to run and waited for a CPU; CPU all: ms per message of every process at that load):')
-const wf = [12, 10, 7, 11, 9, 9, 9, 9, 11, 9]
-out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'loop waits', 'CPU all'], wf))
+out.push('', 'accept latency at fixed offered loads (open loop, from when each request was due; loop waits: share of the time the event loop was ready to run and waited for a CPU; CPU all: ms per message of every process at that load; delivery p50/p99: ms from acceptance to arrival at the recipient):')
+const wf = [12, 10, 7, 11, 9, 9, 9, 9, 11, 9, 15]
+out.push(cols(['', 'offered/s', 'share', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'loop waits', 'CPU all', 'delivery p50/99'], wf))
 for (const r of rows) {
   for (const x of r.fixed) {
     const waits = x.cpuWaitMsPerSec !== undefined ? `${(x.cpuWaitMsPerSec.main / 10).toFixed(0)}%` : '—'
-    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max), waits, x.cpuMsPerMsgAll?.toFixed(3) ?? '—'], wf))
+    out.push(cols([`(${r.id})`, n0(x.offered), x.share > 0 ? `${x.share * 100}%` : 'target', n0(x.accepted), f1(x.latencyMs.p50), f1(x.latencyMs.p99), f1(x.latencyMs.p999), f1(x.latencyMs.max), waits, x.cpuMsPerMsgAll?.toFixed(3) ?? '—', x.deliveryLagMs !== undefined ? `${n0(x.deliveryLagMs.p50)} / ${n0(x.deliveryLagMs.p99)}` : '—'], wf))
   }
 }
 for (const r of rows) {

@@ -39,6 +39,8 @@ let peakRss = process.memoryUsage.rss()
 setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50).unref()
 /** Document-check threads' operating-system ids (the hub kind sets them once it runs). */
 let checkTids = new Set<number>()
+/** The hub kind: deliveries given back to the queue so far (a recipient's slots were full). */
+let givenBack = (): number | undefined => undefined
 /**
  * CPU time by thread kind, and the time each kind spent ready to run but waiting for a CPU (the
  * scheduler's run queue, `/proc/<tid>/schedstat`; absent where the kernel does not keep it).
@@ -83,7 +85,7 @@ process.on('SIGUSR2', () => {
   const m = process.memoryUsage()
   const mb = (n: number): number => Math.round(n / 1048576)
   const times = threadTimes()
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopDelayMs: delay, memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopDelayMs: delay, givenBack: givenBack(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 
@@ -102,6 +104,13 @@ function chunkedEnd (b: Buffer): number {
   }
 }
 
+/** Percentiles of delivery lags (ms; the seal's acceptedAt has ms precision). */
+function lagSummary (lags: number[]): { n: number, p50: number, p99: number, max: number } {
+  const sorted = Float64Array.from(lags).sort()
+  const at = (p: number): number => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)]
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length === 0 ? 0 : sorted[sorted.length - 1] }
+}
+
 function rawFastify () {
   const app = Fastify({ bodyLimit: 10 * 1024 * 1024 })
   app.removeAllContentTypeParsers()
@@ -114,6 +123,8 @@ if (kind === 'sink') {
   // counts. HTTP/1.1 read straight off the socket (keep-alive, content-length or chunked bodies), so
   // the recipient takes little of the two cores it shares with the hub.
   const seen = new Set<string>()
+  /** ms from acceptance to arrival of each message's first delivery, since the last `GET ?lag`. */
+  const lags: number[] = []
   let posts = 0
   let firstSeal: string | undefined
   const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n')
@@ -147,14 +158,23 @@ if (kind === 'sink') {
         }
         buf = rest
         if (head.startsWith('GET ')) {
-          const json = Buffer.from(JSON.stringify({ delivered: seen.size, posts, firstSeal }))
+          // `GET …?lag`: also the delivery lags since the last such request, and starts afresh.
+          const withLag = /^GET \S*\?lag[ &]/.test(head)
+          const json = Buffer.from(JSON.stringify({ delivered: seen.size, posts, firstSeal, ...(withLag ? { lagMs: lagSummary(lags.splice(0)) } : {}) }))
           socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`)
           socket.write(json)
           continue
         }
         posts++
-        seen.add(`${header('egif-sender') ?? ''}/${header('egif-message-id') ?? ''}`)
-        firstSeal ??= header('egif-seal')
+        const key = `${header('egif-sender') ?? ''}/${header('egif-message-id') ?? ''}`
+        const seal = header('egif-seal')
+        if (!seen.has(key) && seal !== undefined) {
+          // Delivery lag: from the hub's acceptedAt (in the seal, ms) to the whole request here.
+          const at = /"acceptedAt":"([^"]+)"/.exec(Buffer.from(seal.slice(seal.indexOf('.') + 1, seal.lastIndexOf('.')), 'base64url').toString())
+          if (at !== null) lags.push(Date.now() - Date.parse(at[1]))
+        }
+        seen.add(key)
+        firstSeal ??= seal
         socket.write(OK)
       }
     })
@@ -189,6 +209,7 @@ if (kind === 'sink') {
   const refreshTids = (): void => { checkTids = new Set((threads?.threadInfo() ?? []).flatMap((t) => t.tid !== undefined ? [t.tid] : [])) }
   refreshTids()
   setInterval(refreshTids, 1000).unref()
+  givenBack = () => hub.worker.load(RECEIVER).givenBack
   const app = buildApp(hub)
   listening(`${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/messages`)
   process.on('SIGTERM', () => {

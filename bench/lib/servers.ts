@@ -27,7 +27,7 @@ export function buildServers (): void {
 /** A figure of a hub process split by thread: its event loop, its document-check threads, the rest (libuv's pool, V8's threads). */
 export interface ByThread { main: number, checks: number, other: number }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopDelayMs?: { p50: number, p99: number, max: number }, memoryMb?: Record<string, number> }
+export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopDelayMs?: { p50: number, p99: number, max: number }, givenBack?: number, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
