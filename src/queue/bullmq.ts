@@ -16,6 +16,21 @@ export interface BullMqQueueOptions {
 
 const ADD_TIMEOUT_MS = 3000
 
+/**
+ * Most jobs one BullMQ worker runs at once; a process's concurrency is spread over as many workers
+ * as that takes. A BullMQ worker fetches jobs one round trip at a time and starts none of them
+ * until it holds as many as its concurrency allows or the queue is empty, so one worker of 512
+ * started its first delivery of a burst only after 512 round trips (seconds, under load) while the
+ * queue kept filling. Workers of a few dozen each fetch side by side and start sooner.
+ */
+export const JOBS_PER_WORKER = 32
+
+/** How `concurrency` is split over workers: as many as it takes at {@link JOBS_PER_WORKER} each, as evenly as it goes. */
+export function workerShares (concurrency: number): number[] {
+  const n = Math.max(1, Math.ceil(concurrency / JOBS_PER_WORKER))
+  return Array.from({ length: n }, (_, i) => Math.floor(concurrency / n) + (i < concurrency % n ? 1 : 0))
+}
+
 /** BullMQ job ids must not contain ':'; ids and participant ids never contain '/'. */
 function bullJobId (job: DeliveryJob): string {
   return jobId(job).replace(/\u0000/g, '/')
@@ -32,7 +47,7 @@ function bullJobId (job: DeliveryJob): string {
  */
 export class BullMqQueue implements DeliveryQueue {
   private readonly queue: Queue
-  private worker: Worker | null = null
+  private workers: Worker[] = []
   private readonly connection: Record<string, unknown>
   private readonly opts: Required<BullMqQueueOptions>
 
@@ -80,23 +95,27 @@ export class BullMqQueue implements DeliveryQueue {
   }
 
   process (handler: JobHandler, concurrency: number): void {
-    this.worker = new Worker(this.opts.name, async (j: Job, token?: string) => {
+    const run = async (j: Job, token?: string): Promise<void> => {
       const later = laterOf(await handler(j.data as DeliveryJob))
       if (later === undefined) return
       // Given back: the job moves to the delayed set under its own id, with no attempt counted
       // (BullMQ's documented way: move it, then throw DelayedError).
       await j.moveToDelayed(Date.now() + later, token)
       throw new DelayedError()
-    }, {
-      connection: { ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions,
-      prefix: this.opts.prefix,
-      concurrency,
-      lockDuration: this.opts.lockDurationMs,
-      stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
-      // A stalled job is a delivery whose process died: always try again, never fail it for that.
-      maxStalledCount: 1000
+    }
+    this.workers = workerShares(concurrency).map((share) => {
+      const w = new Worker(this.opts.name, run, {
+        connection: { ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions,
+        prefix: this.opts.prefix,
+        concurrency: share,
+        lockDuration: this.opts.lockDurationMs,
+        stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
+        // A stalled job is a delivery whose process died: always try again, never fail it for that.
+        maxStalledCount: 1000
+      })
+      w.on('error', () => { /* reconnects by itself; readiness reports the outage */ })
+      return w
     })
-    this.worker.on('error', () => { /* reconnects by itself; readiness reports the outage */ })
   }
 
   size (): number {
@@ -110,7 +129,7 @@ export class BullMqQueue implements DeliveryQueue {
 
   async close (): Promise<void> {
     // Worker.close waits for the jobs it is running; the delivery timeout bounds them.
-    await this.worker?.close()
+    await Promise.all(this.workers.map(async (w) => { await w.close() }))
     await this.queue.close()
   }
 }
