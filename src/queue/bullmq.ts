@@ -21,9 +21,11 @@ const ADD_TIMEOUT_MS = 3000
  * as that takes. A BullMQ worker fetches jobs one round trip at a time and starts none of them
  * until it holds as many as its concurrency allows or the queue is empty, so one worker of 512
  * started its first delivery of a burst only after 512 round trips (seconds, under load) while the
- * queue kept filling. Workers of a few dozen each fetch side by side and start sooner.
+ * queue kept filling. Workers of a few dozen each fetch side by side and start sooner. Smaller
+ * workers cost more: two connections to Redis each, and a worker that finds the queue empty after
+ * a job asks once more; 64 did as well as 32 in the bench (docs/performance.md).
  */
-export const JOBS_PER_WORKER = 32
+export const JOBS_PER_WORKER = 64
 
 /** How `concurrency` is split over workers: as many as it takes at {@link JOBS_PER_WORKER} each, as evenly as it goes. */
 export function workerShares (concurrency: number): number[] {

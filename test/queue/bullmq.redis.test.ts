@@ -24,11 +24,12 @@ t.test('an add is one script and one read of the job\'s data, never the whole jo
 })
 
 t.test('a process\'s concurrency is spread over workers of at most JOBS_PER_WORKER jobs each', async (t) => {
-  t.same(workerShares(512), Array(16).fill(32), '512 at once: 16 workers of 32')
-  t.same(workerShares(100), [25, 25, 25, 25], 'as evenly as it goes')
-  t.same(workerShares(33), [17, 16])
+  t.same(workerShares(512), Array(8).fill(64), '512 at once: 8 workers of 64')
+  t.same(workerShares(200), [50, 50, 50, 50], 'as evenly as it goes')
+  t.same(workerShares(65), [33, 32])
+  t.same(workerShares(64), [64])
   t.same(workerShares(1), [1])
-  for (const c of [1, 31, 32, 33, 64, 65, 100, 511, 512, 1024]) {
+  for (const c of [1, 63, 64, 65, 100, 128, 129, 511, 512, 1024]) {
     const shares = workerShares(c)
     t.equal(shares.reduce((a, b) => a + b, 0), c, `${c}: the shares add up`)
     t.ok(shares.every((s) => s >= 1 && s <= JOBS_PER_WORKER), `${c}: each share within 1..${JOBS_PER_WORKER}`)
