@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net'
+import { percentile } from './figures.js'
 
 /** The bytes of the i-th request to a target (its path and `host`), in parts written together. */
 export type RequestBytes = (i: number, path: string, host: string) => Buffer[]
@@ -61,11 +62,6 @@ export interface LoadResult {
   latencyMs: { p50: number, p99: number, p999: number, max: number }
   /** Next unused request index. */
   next: number
-}
-
-function percentile (sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)]
 }
 
 /**

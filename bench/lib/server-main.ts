@@ -18,6 +18,7 @@ import { buildApp } from '../../src/http/app.js'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { XsdSchema } from '../../src/xml/xsd.js'
 import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from './fixtures.js'
+import { percentile } from './figures.js'
 import type { ByThread } from './servers.js'
 
 /**
@@ -107,8 +108,7 @@ function chunkedEnd (b: Buffer): number {
 /** Percentiles of delivery lags (ms; the seal's acceptedAt has ms precision). */
 function lagSummary (lags: number[]): { n: number, p50: number, p99: number, max: number } {
   const sorted = Float64Array.from(lags).sort()
-  const at = (p: number): number => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)]
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length === 0 ? 0 : sorted[sorted.length - 1] }
+  return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length === 0 ? 0 : sorted[sorted.length - 1] }
 }
 
 function rawFastify () {
