@@ -1,5 +1,6 @@
 import type { SealFields } from '../crypto/receipt.js'
 import type { Receipt } from '../store/types.js'
+import type { WriteOptions } from '../store/flush-schedule.js'
 
 export type { SealFields }
 
@@ -9,6 +10,6 @@ export type { SealFields }
  */
 export interface HubSigner {
   /** `linger`: nobody waits for this receipt, so an implementation that batches may hold it a few milliseconds. */
-  signReceipt: (receipt: Omit<Receipt, 'signature'>, opts?: { linger?: boolean }) => Promise<string>
+  signReceipt: (receipt: Omit<Receipt, 'signature'>, opts?: WriteOptions) => Promise<string>
   seal: (fields: SealFields) => Promise<string>
 }

@@ -11,6 +11,7 @@ import { withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
 import { RecipientSlots, type Release } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
+import type { WriteOptions } from '../store/flush-schedule.js'
 
 export interface Recipient {
   adapter: Adapter<any>
@@ -114,7 +115,7 @@ export class DeliveryWorker {
    * The `delivered` receipt: the accepted receipt's fields with status delivered and its time.
    * `linger`: only this worker waits for it (see `HubSigner.signReceipt`).
    */
-  async deliveredReceipt (m: StoredMessage, at: string, opts: { linger?: boolean } = {}): Promise<Receipt> {
+  async deliveredReceipt (m: StoredMessage, at: string, opts: WriteOptions = {}): Promise<Receipt> {
     const a = m.receipt
     const r: Omit<Receipt, 'signature'> = { messageId: a.messageId, status: 'delivered', sender: a.sender, receiver: a.receiver, documentType: a.documentType, documentVersion: a.documentVersion, receivedAt: a.receivedAt, digest: a.digest, trail: a.trail, deliveredAt: at }
     return withSignature(r, await this.deps.signer.signReceipt(r, opts))
@@ -226,7 +227,7 @@ export class DeliveryWorker {
    * milliseconds to go with others (`FlushSchedule`); an event someone asked for (an ack, a
    * replay) is written at once.
    */
-  async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt, opts: { linger?: boolean } = {}): Promise<StoredMessage> {
+  async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt, opts: WriteOptions = {}): Promise<StoredMessage> {
     const [updated] = await Promise.all([
       this.deps.store.addEvent(m.sender, m.messageId, event, deliveredReceipt, opts),
       this.deps.trail.append({

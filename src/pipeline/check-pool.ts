@@ -9,7 +9,7 @@ import type { CheckInput, CheckResult } from './context.js'
 import { checkMessage, type CheckDeps } from './check-message.js'
 import { receiptPayloadJson, signReceiptJson, type SealKey } from '../crypto/receipt.js'
 import type { Receipt } from '../store/types.js'
-import { FlushSchedule, LINGER_MS } from '../store/flush-schedule.js'
+import { FlushSchedule, LINGER_MS, type WriteOptions } from '../store/flush-schedule.js'
 
 /**
  * Where intake runs the document checks (parse, identify, validate, verify the sender's signature).
@@ -23,7 +23,7 @@ export interface DocumentChecks {
    * Signs a receipt with the hub's current key where the checks run, when that is not the event
    * loop (see {@link ThreadChecks.signReceipt}); absent where the caller should sign itself.
    */
-  signReceipt?: (receipt: Omit<Receipt, 'signature'>, opts?: { linger?: boolean }) => Promise<string>
+  signReceipt?: (receipt: Omit<Receipt, 'signature'>, opts?: WriteOptions) => Promise<string>
   /** Waits for the checks under way, then stops. */
   close: () => Promise<void>
 }
@@ -285,7 +285,7 @@ export class ThreadChecks implements DocumentChecks {
    * running, stopping, the thread stopped meanwhile) the receipt is signed here: a receipt is
    * never refused for want of a thread.
    */
-  async signReceipt (receipt: Omit<Receipt, 'signature'>, opts: { linger?: boolean } = {}): Promise<string> {
+  async signReceipt (receipt: Omit<Receipt, 'signature'>, opts: WriteOptions = {}): Promise<string> {
     if (this.data.sealKey === undefined) throw new Error('the check threads hold no hub key')
     const json = receiptPayloadJson(receipt)
     return await new Promise<string>((resolve, reject) => {
@@ -295,15 +295,11 @@ export class ThreadChecks implements DocumentChecks {
   }
 
   private handOverSigning (): void {
-    const key = this.data.sealKey
+    // signReceipt queues nothing without a key, and the key never changes.
+    const key = this.data.sealKey!
     const batch = this.toSign
     this.toSign = []
     this.signing.finished()
-    if (key === undefined) {
-      // Not queued by signReceipt without a key; said plainly should it ever be.
-      for (const r of batch) r.reject(new Error('the check threads hold no hub key'))
-      return
-    }
     const here = (): void => {
       for (const r of batch) {
         try {

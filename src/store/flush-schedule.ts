@@ -63,3 +63,12 @@ export class FlushSchedule {
  * message's `accepted` records instead of costing a write of its own.
  */
 export const LINGER_MS = 10
+
+/** How a record is to be written, for the callers of a group-committed log or hand-over. */
+export interface WriteOptions {
+  /**
+   * Nobody waits for this record (a delivery's outcome, a delivered receipt, an archived body):
+   * it may wait up to {@link LINGER_MS} for company (see {@link FlushSchedule}).
+   */
+  linger?: boolean
+}

@@ -4,6 +4,7 @@ import { Journal, type Appended, type FrameLocation, type JournalOptions, type P
 import { applyEvent, newMessage, nextState, storeKey } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
+import type { WriteOptions } from './flush-schedule.js'
 
 const SETTLED: ReadonlySet<string> = new Set(['delivered', 'acked', 'dead-lettered'])
 
@@ -214,7 +215,7 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  private async append (rec: JournalRecord, body?: Uint8Array, opts?: { linger?: boolean }): Promise<Appended> {
+  private async append (rec: JournalRecord, body?: Uint8Array, opts?: WriteOptions): Promise<Appended> {
     try {
       const appended = await this.journal.appendRecord(rec, body, opts)
       this.writable = true
@@ -225,7 +226,7 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: { linger?: boolean }): Promise<StoredMessage> {
+  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: WriteOptions): Promise<StoredMessage> {
     const entry = this.entries.get(storeKey(sender, messageId))
     if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
     const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }

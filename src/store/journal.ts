@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, fsyncSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { DurableFile, syncDirectory } from './durable-file.js'
-import { FlushSchedule, LINGER_MS } from './flush-schedule.js'
+import { FlushSchedule, LINGER_MS, type WriteOptions } from './flush-schedule.js'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { HubError } from '../errors.js'
@@ -173,7 +173,7 @@ export class Journal<H> {
    * `linger`: nobody waits for this record, so its write may wait a few milliseconds to go with
    * others (`FlushSchedule`).
    */
-  appendRecord (header: H, payload?: Uint8Array, opts: { linger?: boolean } = {}): Promise<Appended> {
+  appendRecord (header: H, payload?: Uint8Array, opts: WriteOptions = {}): Promise<Appended> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
     const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)

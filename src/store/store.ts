@@ -1,4 +1,5 @@
 import type { JournalRecord, MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
+import type { WriteOptions } from './flush-schedule.js'
 
 export interface AcceptResult {
   message: StoredMessage
@@ -57,7 +58,7 @@ export interface MessageStore {
    * event but the caller (a delivery's outcome), so a store that writes in batches may hold it a
    * few milliseconds to go with other writes.
    */
-  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: { linger?: boolean }) => Promise<StoredMessage>
+  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: WriteOptions) => Promise<StoredMessage>
   /** Records a refused request (metadata only, never the body). */
   recordRejection: (fields: RejectionFields) => Promise<void>
   bodyOf: (msg: StoredMessage) => Promise<Buffer>

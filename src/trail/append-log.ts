@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs'
 import { DurableFile } from '../store/durable-file.js'
-import { FlushSchedule, LINGER_MS } from '../store/flush-schedule.js'
+import { FlushSchedule, LINGER_MS, type WriteOptions } from '../store/flush-schedule.js'
 import { dirname } from 'node:path'
 import { HubError } from '../errors.js'
 
@@ -60,7 +60,7 @@ export class AppendLog {
    * Queues a line (without its newline); resolves once it is on disk. `linger`: nobody waits for
    * it, so its write may wait a few milliseconds to go with others (`FlushSchedule`).
    */
-  append (line: Buffer, opts: { linger?: boolean } = {}): Promise<void> {
+  append (line: Buffer, opts: WriteOptions = {}): Promise<void> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `${this.file} is closed`))
     return new Promise((resolve, reject) => {

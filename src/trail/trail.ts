@@ -12,6 +12,7 @@ import { TrailIndex, type StoredCheckpoint, type TrailQuery } from './trail-inde
 import { bundleLines } from './bundle.js'
 import { requestTimestamp } from './tsa.js'
 import { join } from 'node:path'
+import type { WriteOptions } from '../store/flush-schedule.js'
 
 export interface TrailOptions {
   /** This process's log name (a path component). In cluster mode every process has its own. */
@@ -102,7 +103,7 @@ export class Trail {
    * others (`AppendLog.append`); its position and its order among the records do not change.
    * @throws HubError EGIF_ERR_TRAIL_UNAVAILABLE after close.
    */
-  begin (e: TrailEvent, opts: { linger?: boolean } = {}): { position: TrailPosition, done: Promise<void> } {
+  begin (e: TrailEvent, opts: WriteOptions = {}): { position: TrailPosition, done: Promise<void> } {
     if (this.closed) throw new HubError('EGIF_ERR_TRAIL_UNAVAILABLE', `trail ${this.log} is closed`)
     const index = this.ix.size
     // Records are in time order, so a time range is a slice: a late `at` is moved up to the last.
@@ -123,7 +124,7 @@ export class Trail {
 
 
   /** Appends a record and waits until it is on disk (`linger`: see `begin`). */
-  async append (e: TrailEvent, opts: { linger?: boolean } = {}): Promise<TrailPosition> {
+  async append (e: TrailEvent, opts: WriteOptions = {}): Promise<TrailPosition> {
     const { position, done } = this.begin(e, opts)
     await done
     return position
