@@ -4,7 +4,7 @@ import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } fro
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
-import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ByThread, type ProcStats } from './lib/servers.js'
+import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
  * `npm run bench [-- --quick] [-- --only=a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
@@ -133,6 +133,13 @@ interface Fixed {
   cpuMsPerMsg?: number
   cpuMsPerMsgAll?: number
   cpuMsPerMsgByThread?: ByThread
+  /**
+   * How late the hub's event loop ran a timer during the run, p99 and longest, in the hub process
+   * where it was latest (a stall of the loop holds every request it has); and its garbage
+   * collector's pauses, summed over the hub processes, with the longest.
+   */
+  loopLateMs?: { p99: number, max: number }
+  gc?: GcPauses
   /** From the hub's acceptance (the seal's acceptedAt) to the delivery's arrival at the sink, ms. */
   deliveryLagMs?: DeliveryLag
 }
@@ -171,7 +178,7 @@ interface Row {
 const rows: Row[] = []
 
 const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
-interface SutCpu { total: number, threads: ByThread, waits?: ByThread }
+interface SutCpu { total: number, threads: ByThread, waits?: ByThread, loopLateMs?: { p99: number, max: number }, gc?: GcPauses }
 /**
  * CPU of the processes under test so far: in all, and by thread kind (summed over processes); and
  * by thread kind, the time spent waiting for a CPU, where every process could tell.
@@ -187,8 +194,11 @@ async function cpuOf (ps: BenchProcess[]): Promise<SutCpu> {
     }
   }
   const total = all.reduce((a, s) => a + s.cpuMs, 0)
-  return all.every((s) => s.threadsWaitMs !== undefined) ? { total, threads, waits } : { total, threads }
+  const late = all.every((s) => s.loopLateMs !== undefined) ? { p99: Math.max(...all.map((s) => s.loopLateMs!.p99)), max: Math.max(...all.map((s) => s.loopLateMs!.max)) } : undefined
+  const gc = all.every((s) => s.gc !== undefined) ? { pauses: sum(all.map((s) => s.gc!.pauses)), totalMs: sum(all.map((s) => s.gc!.totalMs)), maxMs: Math.max(...all.map((s) => s.gc!.maxMs)) } : undefined
+  return { total, threads, ...(all.every((s) => s.threadsWaitMs !== undefined) ? { waits } : {}), ...(late !== undefined ? { loopLateMs: late } : {}), ...(gc !== undefined ? { gc } : {}) }
 }
+const sum = (xs: number[]): number => xs.reduce((a, x) => a + x, 0)
 
 /** What each kind of thread added between two readings, divided by `by`. */
 function byThreadSince (a: ByThread, b: ByThread, by = 1): ByThread {
@@ -274,7 +284,9 @@ async function scenario (id: Id): Promise<void> {
       const before = await cpuOf(hubs)
       const others0 = await othersCpu(sink, redisCpu)
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
-      const waited = cpuWait(before, await cpuOf(hubs), r.seconds, hubs.length)
+      const during = await cpuOf(hubs)
+      const waited = cpuWait(before, during, r.seconds, hubs.length)
+      const stalls = { ...(during.loopLateMs !== undefined ? { loopLateMs: during.loopLateMs } : {}), ...(during.gc !== undefined ? { gc: during.gc } : {}) }
       process.stderr.write('\n')
       next = r.next
       delivered += r.ok
@@ -284,9 +296,10 @@ async function scenario (id: Id): Promise<void> {
       const lag = await sinkLags(sink)
       const per = (ms: number): number => ms / Math.max(1, r.ok)
       const cpu = { cpuMsPerMsg: per(after.total - before.total), cpuMsPerMsgAll: per(after.total - before.total + others), cpuMsPerMsgByThread: byThreadSince(before.threads, after.threads, Math.max(1, r.ok)) }
-      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu, deliveryLagMs: lag })
+      fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu, ...stalls, deliveryLagMs: lag })
       log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms; delivered ${lag.p50.toFixed(0)} ms after acceptance at the median, ${lag.p99.toFixed(0)} at p99${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
       log(`  CPU per message: hub ${cpu.cpuMsPerMsg.toFixed(3)} ms (event loop ${cpu.cpuMsPerMsgByThread.main.toFixed(3)}, check threads ${cpu.cpuMsPerMsgByThread.checks.toFixed(3)}, thread pool and V8 ${cpu.cpuMsPerMsgByThread.other.toFixed(3)}), all processes ${cpu.cpuMsPerMsgAll.toFixed(3)} ms`)
+      if (stalls.loopLateMs !== undefined && stalls.gc !== undefined) log(`  event loop late by ${stalls.loopLateMs.p99.toFixed(1)} ms at p99, ${stalls.loopLateMs.max.toFixed(1)} at most; garbage collector pauses ${stalls.gc.pauses}, ${stalls.gc.totalMs.toFixed(0)} ms in all, longest ${stalls.gc.maxMs.toFixed(1)} ms`)
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0

@@ -27,7 +27,10 @@ export function buildServers (): void {
 /** A figure of a hub process split by thread: its event loop, its document-check threads, the rest (libuv's pool, V8's threads). */
 export interface ByThread { main: number, checks: number, other: number }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopDelayMs?: { p50: number, p99: number, max: number }, givenBack?: number, memoryMb?: Record<string, number> }
+/** The garbage collector's pauses of a process's main thread between two readings. */
+export interface GcPauses { pauses: number, totalMs: number, maxMs: number }
+
+export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopLateMs?: { p50: number, p99: number, max: number }, gc?: GcPauses, givenBack?: number, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
