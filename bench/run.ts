@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
-import { cols, n0 } from './lib/figures.js'
+import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
@@ -140,6 +140,8 @@ interface Fixed {
    */
   loopLateMs?: { p99: number, max: number }
   gc?: GcPauses
+  /** The same lateness of the load generator's own event loop (this process): a request it sends late or reads late counts as latency too. */
+  generatorLateMs?: { p99: number, max: number }
   /** From the hub's acceptance (the seal's acceptedAt) to the delivery's arrival at the sink, ms. */
   deliveryLagMs?: DeliveryLag
 }
@@ -176,6 +178,8 @@ interface Row {
   calibration?: Calibration
 }
 const rows: Row[] = []
+/** This process's event loop (the load generator's): how late it runs during each fixed load. */
+const generatorLoop = loopLateness()
 
 const cpuSelf = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
 interface SutCpu { total: number, threads: ByThread, waits?: ByThread, loopLateMs?: { p99: number, max: number }, gc?: GcPauses }
@@ -283,10 +287,12 @@ async function scenario (id: Id): Promise<void> {
       await sinkLags(sink)
       const before = await cpuOf(hubs)
       const others0 = await othersCpu(sink, redisCpu)
+      generatorLoop.late()
       const r = await runLoad({ urls, make, first: next, durationMs: T.fixed, concurrency: 256, rate: l.offered, onTick: progress(`(${id}) ${l.offered}/s offered`) })
+      const { p99: genP99, max: genMax } = generatorLoop.late()
       const during = await cpuOf(hubs)
       const waited = cpuWait(before, during, r.seconds, hubs.length)
-      const stalls = { ...(during.loopLateMs !== undefined ? { loopLateMs: during.loopLateMs } : {}), ...(during.gc !== undefined ? { gc: during.gc } : {}) }
+      const stalls = { ...(during.loopLateMs !== undefined ? { loopLateMs: during.loopLateMs } : {}), ...(during.gc !== undefined ? { gc: during.gc } : {}), generatorLateMs: { p99: genP99, max: genMax } }
       process.stderr.write('\n')
       next = r.next
       delivered += r.ok
@@ -299,7 +305,7 @@ async function scenario (id: Id): Promise<void> {
       fixed.push({ offered: l.offered, share: l.share, accepted: Math.round(r.perSecond), latencyMs: r.latencyMs, statuses: r.statuses, ...(waited !== undefined ? { cpuWaitMsPerSec: waited } : {}), ...cpu, ...stalls, deliveryLagMs: lag })
       log(`  ${l.offered}/s offered: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, p99.9 ${r.latencyMs.p999.toFixed(1)} ms; delivered ${lag.p50.toFixed(0)} ms after acceptance at the median, ${lag.p99.toFixed(0)} at p99${waited !== undefined ? `; waiting for a CPU, ms a second: event loop ${waited.main.toFixed(0)}, check threads ${waited.checks.toFixed(0)}` : ''}`)
       log(`  CPU per message: hub ${cpu.cpuMsPerMsg.toFixed(3)} ms (event loop ${cpu.cpuMsPerMsgByThread.main.toFixed(3)}, check threads ${cpu.cpuMsPerMsgByThread.checks.toFixed(3)}, thread pool and V8 ${cpu.cpuMsPerMsgByThread.other.toFixed(3)}), all processes ${cpu.cpuMsPerMsgAll.toFixed(3)} ms`)
-      if (stalls.loopLateMs !== undefined && stalls.gc !== undefined) log(`  event loop late by ${stalls.loopLateMs.p99.toFixed(1)} ms at p99, ${stalls.loopLateMs.max.toFixed(1)} at most; garbage collector pauses ${stalls.gc.pauses}, ${stalls.gc.totalMs.toFixed(0)} ms in all, longest ${stalls.gc.maxMs.toFixed(1)} ms`)
+      if (stalls.loopLateMs !== undefined && stalls.gc !== undefined) log(`  hub's event loop late by ${stalls.loopLateMs.p99.toFixed(1)} ms at p99, ${stalls.loopLateMs.max.toFixed(1)} at most; garbage collector pauses ${stalls.gc.pauses}, ${stalls.gc.totalMs.toFixed(0)} ms in all, longest ${stalls.gc.maxMs.toFixed(1)} ms; load generator's loop late by ${genP99.toFixed(1)} ms at p99, ${genMax.toFixed(1)} at most`)
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0

@@ -1,4 +1,6 @@
-/** Small helpers the bench's reports share: a median and the table's cells. */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+
+/** Small helpers the bench's reports share: a median, percentiles, event-loop lateness and the table's cells. */
 
 /** The median of `xs`; NaN for none. */
 export function median (xs: number[]): number {
@@ -19,3 +21,25 @@ export const cols = (cells: string[], widths: number[]): string => cells.map((c,
 
 /** A whole number with thousands separators; a dash for none. */
 export const n0 = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en')
+
+/** How often a process's loop lateness is sampled (ms): a timer due every tick. */
+const LOOP_TICK_MS = 5
+
+/**
+ * A sampler of how late this process's event loop runs a timer; `late` reads it since the last
+ * read. The count restarts at the timer's first run after a read (Node's histogram keeps no
+ * interval across a reset), so a stall in the first tick after a read is not seen.
+ */
+export function loopLateness (): { late: () => { p50: number, p99: number, max: number } } {
+  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_TICK_MS })
+  h.enable()
+  // The histogram holds the time between two runs of the timer; the tick is taken off.
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_TICK_MS)
+  return {
+    late: () => {
+      const r = { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) }
+      h.reset()
+      return r
+    }
+  }
+}

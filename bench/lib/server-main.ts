@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { open } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import Fastify from 'fastify'
@@ -18,7 +18,7 @@ import { buildApp } from '../../src/http/app.js'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { XsdSchema } from '../../src/xml/xsd.js'
 import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from './fixtures.js'
-import { percentile } from './figures.js'
+import { loopLateness, percentile } from './figures.js'
 import type { ByThread } from './servers.js'
 
 /**
@@ -76,15 +76,8 @@ function threadTimes (): { cpuMs: ByThread, waitMs?: ByThread } {
   }
   return waitMs !== undefined ? { cpuMs, waitMs } : { cpuMs }
 }
-/**
- * How late the event loop ran a timer due every LOOP_TICK_MS: a stall (a garbage collection, a long
- * synchronous call, the thread waiting for a CPU) shows as its max. The histogram holds the time
- * between two runs of the timer; the tick is taken off, leaving the lateness.
- */
-const LOOP_TICK_MS = 5
-const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TICK_MS })
-loopDelay.enable()
-const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_TICK_MS)
+/** How late the event loop ran: a stall (a garbage collection, a long synchronous call, the thread waiting for a CPU) shows as its max. */
+const loop = loopLateness()
 /** The garbage collector's pauses of the main thread since the last reading (every kind). */
 let gc = { pauses: 0, totalMs: 0, maxMs: 0 }
 new PerformanceObserver((list) => {
@@ -96,8 +89,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] })
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage()
-  const late = { p50: lateMs(loopDelay.percentile(50)), p99: lateMs(loopDelay.percentile(99)), max: lateMs(loopDelay.max) }
-  loopDelay.reset()
+  const late = loop.late()
   const pauses = { pauses: gc.pauses, totalMs: Math.round(gc.totalMs * 10) / 10, maxMs: Math.round(gc.maxMs * 10) / 10 }
   gc = { pauses: 0, totalMs: 0, maxMs: 0 }
   const m = process.memoryUsage()
