@@ -4,7 +4,7 @@ import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } fro
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
-import { buildServers, procStats, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
+import { buildServers, procStats, redisServerMissing, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
  * `npm run bench [-- --quick] [-- --only=a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
@@ -65,6 +65,14 @@ if (!existsSync(CORPUS)) {
   // Scenario (b) and the hub's schema set read the ETDA e-Tax corpus beside the repository.
   log(`the ETDA e-Tax corpus is not at ${CORPUS}: the bench reads it from ../shared/corpus/ beside the repository (see docs/performance.md)`)
   process.exit(2)
+}
+if (only === undefined || only.includes('d')) {
+  // Scenario (d) starts a Redis of its own (AOF, on a free port), never the shared one.
+  const missing = redisServerMissing()
+  if (missing !== undefined) {
+    log(`scenario (d) runs a redis-server of its own, and none can be started here (${missing}): install Redis (Debian: apt-get install redis-server), or leave (d) out with --only=a,b,c,bare-a,bare-b,bare-c,xml-crypto-a,xml-crypto-b`)
+    process.exit(2)
+  }
 }
 log('compiling the processes under test (tsc, incremental) into bench/.cache/build/…')
 buildServers()
@@ -245,7 +253,13 @@ async function scenario (id: Id): Promise<void> {
   const title = id === 'd' ? `${f.title}, cluster: ${CLUSTER_PROCESSES} process${CLUSTER_PROCESSES === 1 ? '' : 'es'} on Redis${CLUSTER_QUEUE !== undefined ? `, ${CLUSTER_QUEUE} queue` : ''}` : f.title
   log(`(${id}) ${title}`)
   const sink = await startProcess('sink')
-  const redis = id === 'd' ? await startRedis() : undefined
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined
+  try {
+    redis = id === 'd' ? await startRedis() : undefined
+  } catch (err) {
+    await sink.stop()
+    throw err
+  }
   const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : [])]
   const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
   const hubs: BenchProcess[] = []
@@ -401,17 +415,29 @@ async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Prom
 const started = performance.now()
 const ticksAtStart = cpuTicks()
 const want = (id: string): boolean => only === undefined || only.includes(id)
-/** Runs one scenario or baseline with the machine's calibration just before it on its rows. */
-async function calibrated (run: () => Promise<void>): Promise<void> {
+/** Scenarios and baselines that could not run to the end, with why: reported after the table, and the exit code is 1. */
+const failures: Array<{ row: string, error: string }> = []
+/**
+ * Runs one scenario or baseline with the machine's calibration just before it on its rows. One that
+ * fails (its processes are stopped by its own cleanup) is reported and the others still run, so a
+ * late failure does not throw away minutes of figures.
+ */
+async function calibrated (row: string, run: () => Promise<void>): Promise<void> {
   const calibration = calibrate()
   log(`calibration: ${describeCalibration(calibration)}`)
   const before = rows.length
-  await run()
+  try {
+    await run()
+  } catch (err) {
+    const error = ((err as Error).message ?? String(err)).trim()
+    log(`${row} failed: ${error}`)
+    failures.push({ row, error })
+  }
   for (const r of rows.slice(before)) r.calibration = calibration
 }
-for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await calibrated(async () => { await scenario(id) })
-for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await calibrated(async () => { await baseline('bare', of) })
-for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await calibrated(async () => { await baseline('xml-crypto', of) })
+for (const id of ['a', 'b', 'c', 'd'] as const) if (want(id)) await calibrated(`(${id})`, async () => { await scenario(id) })
+for (const of of ['a', 'b', 'c'] as const) if (want(`bare-${of}`)) await calibrated(`bare(${of})`, async () => { await baseline('bare', of) })
+for (const of of ['a', 'b'] as const) if (want(`xml-crypto-${of}`)) await calibrated(`xml-crypto(${of})`, async () => { await baseline('xml-crypto', of) })
 
 // The report.
 const f1 = (n: number): string => n.toFixed(1)
@@ -461,6 +487,10 @@ const targets = [
 ]
 out.push('', 'targets:')
 for (const t of targets) out.push(`  ${t.what.padEnd(38)} ${t.value === undefined ? 'not measured' : `${t.value.toFixed(1).padStart(8)}  ${t.ok(t.value) ? 'holds' : 'DOES NOT HOLD'}`}`)
+if (failures.length > 0) {
+  out.push('', 'failed (no figures):')
+  for (const x of failures) out.push(`  ${x.row.padEnd(14)} ${x.error}`)
+}
 const steal = stealShare(ticksAtStart, cpuTicks())
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1073741824)} GB, Node ${process.version}`
 out.push('', `machine: ${machine}; ${quick ? 'quick' : 'full'} run, ${((performance.now() - started) / 1000).toFixed(0)} s`)
@@ -470,6 +500,7 @@ out.push(`CPU time taken by the hypervisor (steal) during the run: ${(steal * 10
 process.stdout.write(out.join('\n') + '\n')
 mkdirSync(ROOT + 'bench/results', { recursive: true })
 const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, stealShare: steal, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, stealShare: steal, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, failures, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
 process.stdout.write(`written to ${file}\n`)
+if (failures.length > 0) process.exitCode = 1
 export type { ProcStats }

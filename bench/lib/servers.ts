@@ -99,6 +99,14 @@ export async function freePort (): Promise<number> {
 
 export interface BenchRedis { url: string, proc: ChildProcess, stop: () => Promise<ProcStats> }
 
+/** Why `redis-server` cannot be started here (not on the PATH, not runnable), or undefined when it can. */
+export function redisServerMissing (): string | undefined {
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
+  if (r.error !== undefined) return r.error.message
+  if (r.status !== 0) return `redis-server --version exited with ${String(r.status)}: ${(r.stderr ?? '').trim().slice(-300)}`
+  return undefined
+}
+
 /**
  * A redis-server of the bench's own, on a free port with its own temporary directory, AOF with
  * `appendfsync always` (nothing acknowledged is lost: the hub's strictest documented setting).
@@ -115,6 +123,7 @@ export async function startRedis (): Promise<BenchRedis> {
       if (out.includes('Ready to accept connections')) resolve()
     })
     proc.once('exit', (code) => { reject(new Error(`redis-server exited with ${String(code)}: ${out.slice(-500)}`)) })
+    proc.once('error', (err) => { rmSync(dir, { recursive: true, force: true }); reject(new Error(`cannot start redis-server: ${err.message}`)) })
   })
   proc.stdout!.resume()
   const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve() }))
