@@ -62,10 +62,24 @@ function worktree (): string {
   return dir
 }
 
+/** The side's bench now running: stopped with this process (it stops its own hubs, sink and Redis). */
+let current: ReturnType<typeof spawn> | undefined
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.on(signal, () => {
+    const child = current
+    if (child === undefined || child.exitCode !== null) process.exit(code)
+    child.once('exit', () => process.exit(code))
+    // A Ctrl-C reaches the child too (one process group), a `kill` of this process does not:
+    // passed on either way, the child takes the first and ignores the second.
+    child.kill(signal)
+  })
+}
+
 /** Runs one side's bench; its result file, read back. */
 async function runBench (name: string, cwd: string): Promise<{ file: string, result: BenchResult }> {
   log(`── ${name}: npm run bench ${benchArgs.join(' ')}`)
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...benchArgs], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
+  current = child
   let out = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (d: string) => { out += d })

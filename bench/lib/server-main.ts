@@ -98,6 +98,16 @@ process.on('SIGUSR2', () => {
   process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopLateMs: late, gc: pauses, givenBack: givenBack(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
+// The bench stops this process with SIGTERM (each kind below cleans up on it). A Ctrl-C reaches the
+// whole process group: the bench decides, so SIGINT is left to it. A bench killed outright leaves
+// this process to init: it then stops as on SIGTERM instead of living on.
+process.on('SIGINT', () => {})
+const parentPid = process.ppid
+const orphaned = setInterval(() => {
+  if (process.ppid === parentPid) return
+  clearInterval(orphaned)
+  process.kill(process.pid, 'SIGTERM')
+}, 1000).unref()
 
 /** Where a chunked body that starts at 0 ends (after its last chunk), or -1 when it has not all arrived. */
 function chunkedEnd (b: Buffer): number {

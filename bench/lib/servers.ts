@@ -41,9 +41,55 @@ export interface BenchProcess {
   stop: () => Promise<ProcStats>
 }
 
+/**
+ * Every process the bench started and that has not exited, and the directories the bench made for
+ * them and has not removed yet (Redis's): if the bench itself is stopped (Ctrl-C, `kill`), the
+ * processes are stopped and the directories removed, not left holding ports, CPU and disk that the
+ * next run would meet. `last`: stopped after the others (Redis, which a closing hub still talks to).
+ */
+const running = new Map<ChildProcess, { last: boolean }>()
+const madeDirs = new Set<string>()
+
+function track (proc: ChildProcess, opts: { last?: boolean } = {}): void {
+  running.set(proc, { last: opts.last === true })
+  proc.once('exit', () => { running.delete(proc) })
+}
+
+function removeDir (dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  madeDirs.delete(dir)
+}
+
+/** Stops every process still running, the `last` ones after the others (each SIGTERM, then SIGKILL after `graceMs`), and removes the directories. */
+async function stopAll (graceMs: number): Promise<void> {
+  for (const last of [false, true]) {
+    const these = [...running].filter(([, o]) => o.last === last).map(([p]) => p)
+    for (const p of these) p.kill('SIGTERM')
+    const deadline = Date.now() + graceMs
+    while (these.some((p) => running.has(p)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    for (const p of these) if (running.has(p)) p.kill('SIGKILL')
+  }
+  for (const dir of [...madeDirs]) removeDir(dir)
+}
+
+let stopping = false
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.on(signal, () => {
+    // A second signal (a Ctrl-C that reached the process group, then the one forwarded by
+    // bench:compare) must not end the bench half-way through stopping the others.
+    if (stopping) return
+    stopping = true
+    process.stderr.write(`\n${signal}: stopping the bench's processes…\n`)
+    void stopAll(10_000).finally(() => process.exit(code))
+  })
+}
+// Ending any other way (an uncaught error): ask them to stop; they clean up after themselves.
+process.once('exit', () => { for (const [p] of running) p.kill('SIGTERM') })
+
 /** Starts one process of a scenario (see server-main.ts) so the load generator never shares its event loop. */
 export async function startProcess (kind: 'bare' | 'hub' | 'xmlcrypto' | 'sink', spec: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<BenchProcess> {
   const proc = spawn(process.execPath, [...nodeArgs, SERVER, kind, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  track(proc)
   let buf = ''
   const waiters: Array<(line: string) => boolean> = []
   proc.stdout!.on('data', (d: Buffer) => {
@@ -115,7 +161,14 @@ export function redisServerMissing (): string | undefined {
 export async function startRedis (): Promise<BenchRedis> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'egif-bench-redis-'))
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  madeDirs.add(dir)
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group: a Ctrl-C of the bench does not reach it, so it outlives the hubs,
+    // which still talk to it while they close, and the bench stops it after them.
+    detached: true
+  })
+  track(proc, { last: true })
   await new Promise<void>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', (d: Buffer) => {
@@ -123,7 +176,7 @@ export async function startRedis (): Promise<BenchRedis> {
       if (out.includes('Ready to accept connections')) resolve()
     })
     proc.once('exit', (code) => { reject(new Error(`redis-server exited with ${String(code)}: ${out.slice(-500)}`)) })
-    proc.once('error', (err) => { rmSync(dir, { recursive: true, force: true }); reject(new Error(`cannot start redis-server: ${err.message}`)) })
+    proc.once('error', (err) => { removeDir(dir); reject(new Error(`cannot start redis-server: ${err.message}`)) })
   })
   proc.stdout!.resume()
   const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve() }))
@@ -134,7 +187,7 @@ export async function startRedis (): Promise<BenchRedis> {
       const s = procStats(proc.pid!)
       proc.kill('SIGTERM')
       await exited
-      rmSync(dir, { recursive: true, force: true })
+      removeDir(dir)
       return s
     }
   }
