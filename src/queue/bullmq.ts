@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
-import { jobId, laterOf, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { jobId, laterOf, within, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface BullMqQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -12,6 +12,14 @@ export interface BullMqQueueOptions {
    * Default 10 s.
    */
   lockDurationMs?: number
+  /**
+   * `close` waits for the jobs under way to finish and be recorded, however long their deliveries
+   * take, as long as Redis answers. When they are not done after this long and Redis does not
+   * answer (so BullMQ could not record their end), the workers' connections are dropped and
+   * `close` returns; those jobs stay active in Redis and a live process takes them over when their
+   * locks expire. Default 15 s.
+   */
+  closeWaitMs?: number
 }
 
 const ADD_TIMEOUT_MS = 3000
@@ -64,7 +72,7 @@ export class BullMqQueue implements DeliveryQueue {
       ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
       retryStrategy: (times: number) => Math.min(times * 100, 2000)
     }
-    this.opts = { prefix: opts.prefix ?? 'egif', name: opts.name ?? 'deliveries', lockDurationMs: opts.lockDurationMs ?? 10_000 }
+    this.opts = { prefix: opts.prefix ?? 'egif', name: opts.name ?? 'deliveries', lockDurationMs: opts.lockDurationMs ?? 10_000, closeWaitMs: opts.closeWaitMs ?? 15_000 }
     this.queue = new Queue(this.opts.name, {
       connection: { ...this.connection, maxRetriesPerRequest: 1 } as ConnectionOptions,
       prefix: this.opts.prefix
@@ -129,9 +137,38 @@ export class BullMqQueue implements DeliveryQueue {
     return await this.queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized')
   }
 
+  /** Whether Redis answers a PING within a second. */
+  private async redisAnswers (): Promise<boolean> {
+    try {
+      const client = await this.queue.getBackend().client as unknown as { ping: () => Promise<string> }
+      let answered = false
+      await within(client.ping().then((r) => { answered = r === 'PONG' }), 1000)
+      return answered
+    } catch {
+      return false
+    }
+  }
+
   async close (): Promise<void> {
-    // Worker.close waits for the jobs it is running; the delivery timeout bounds them.
-    await Promise.all(this.workers.map(async (w) => { await w.close() }))
-    await this.queue.close()
+    // Worker.close waits for the jobs it is running (the delivery timeout bounds them) and for
+    // Redis to record their end, which it waits for as long as Redis is away: bounded here.
+    const workers = Promise.all(this.workers.map(async (w) => { await w.close() }))
+    while (!await within(workers, this.opts.closeWaitMs)) {
+      // Deliveries still running are bounded by their own timeouts: wait on while Redis answers.
+      if (await this.redisAnswers()) continue
+      // Redis is away. The connections are dropped (no more reconnecting keeps the process up) and
+      // BullMQ's close is left unfinished: what it waits for would need Redis. Jobs still marked
+      // active in Redis are taken over by a live process once their locks expire.
+      for (const w of this.workers) {
+        // Its timers (lock renewal, stalled checks) stop with a finished close only: stopped here,
+        // or they would keep the process up. Both are BullMQ internals, reached with care.
+        const inner = w as unknown as { lockManager?: { close?: () => Promise<void> }, stalledCheckStopper?: () => void }
+        inner.lockManager?.close?.().catch(() => {})
+        inner.stalledCheckStopper?.()
+        w.disconnect().catch(() => {})
+      }
+      break
+    }
+    if (!await within(this.queue.close(), this.opts.closeWaitMs)) this.queue.disconnect().catch(() => {})
   }
 }

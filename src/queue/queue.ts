@@ -58,3 +58,14 @@ export async function withTimeout<T> (p: Promise<T>, ms: number, what: string): 
     clearTimeout(timer)
   }
 }
+
+/** Whether `p` settled (either way) within `ms`; `p` goes on regardless. */
+export async function within (p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const settled = p.then(() => true, () => true)
+  try {
+    return await Promise.race([settled, new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

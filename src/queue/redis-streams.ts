@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { Fifo } from './fifo.js'
-import { jobId, laterOf, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
+import { jobId, laterOf, within, withTimeout, type DeliveryJob, type DeliveryQueue, type JobHandler } from './queue.js'
 
 export interface StreamQueueOptions {
   /** Key prefix shared by every hub process of one cluster. Default `egif`. */
@@ -19,6 +19,8 @@ export interface StreamQueueOptions {
 
 const ADD_TIMEOUT_MS = 3000
 const GROUP = 'hub'
+/** How long one read of the ready stream waits in Redis for entries. */
+const READ_BLOCK_MS = 1000
 
 /*
  * Keys, under `<prefix>:q:`:
@@ -230,7 +232,10 @@ export class StreamQueue implements DeliveryQueue {
     // Ends a read blocked in Redis at once. Entries Redis handed to this read as the connection
     // closed are in this process's pending list, unrenewed: another process takes them over.
     this.blocking?.disconnect()
-    await this.loop
+    // A read under way returns within its BLOCK time, and the loop ends. With Redis away it never
+    // returns (a dropped connection that is reconnecting leaves its command unanswered): the loop
+    // is left behind, holding no timer, and close goes on.
+    if (this.loop !== null) await within(this.loop, READ_BLOCK_MS + 2000)
     if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
     clearInterval(this.renewTimer)
     this.ended = true
@@ -255,7 +260,7 @@ export class StreamQueue implements DeliveryQueue {
         continue
       }
       try {
-        const res = await blocking.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', this.concurrency - this.running, 'BLOCK', 1000, 'STREAMS', this.keys.ready, '>') as Array<[string, StreamEntry[]]> | null
+        const res = await blocking.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', this.concurrency - this.running, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.keys.ready, '>') as Array<[string, StreamEntry[]]> | null
         failures = 0
         for (const [, entries] of res ?? []) for (const e of entries) this.start(e)
       } catch (err) {

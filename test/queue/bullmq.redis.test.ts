@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { BullMqQueue, JOBS_PER_WORKER, workerShares } from '../../src/queue/bullmq.js'
 import { SHARED_REDIS, commandsSent, redisPrefix } from '../helpers/redis.js'
 import { queueContract } from './contract.js'
+import { closesWhileRedisIsAway } from './redis-away.js'
 
 queueContract(t, async () => {
   const prefix = await redisPrefix(t)
@@ -76,4 +77,26 @@ t.test('the jobs running at once are held by several workers, none holding more 
   release()
   await q.close()
   t.equal(peak, concurrency, 'never more at once than the concurrency')
+})
+
+closesWhileRedisIsAway(t, (url) => new BullMqQueue(url, { prefix: 'close', closeWaitMs: 1000 }))
+
+t.test('close waits for a delivery that runs longer than closeWaitMs while Redis answers', async (t) => {
+  const prefix = await redisPrefix(t)
+  const q = new BullMqQueue(SHARED_REDIS, { prefix, closeWaitMs: 200 })
+  let finished = false
+  let started: () => void = () => {}
+  const running = new Promise<void>((resolve) => { started = resolve })
+  q.process(async () => {
+    started()
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    finished = true
+  }, 4)
+  await q.add({ sender: 'TH-A', messageId: 'long', attempt: 1, digest: 'sha256:long' })
+  await running
+  const counter = new BullMqQueue(SHARED_REDIS, { prefix })
+  t.teardown(async () => { await counter.close() })
+  await q.close()
+  t.ok(finished, 'the delivery ran to its end')
+  t.equal(await counter.count(), 0, 'and BullMQ recorded it: nothing waiting or active')
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { StreamQueue } from '../../src/queue/redis-streams.js'
 import { SHARED_REDIS, commandsSent, redisPrefix } from '../helpers/redis.js'
 import { queueContract } from './contract.js'
+import { closesWhileRedisIsAway } from './redis-away.js'
 
 queueContract(t, async () => {
   const prefix = await redisPrefix(t)
@@ -130,3 +131,5 @@ t.test('while close waits for a running job, that job may add its next attempt, 
   next.process(async (j) => { got(j.attempt) }, 1)
   t.equal(await attempt, 2)
 })
+
+closesWhileRedisIsAway(t, (url) => new StreamQueue(url, { prefix: 'close' }))
