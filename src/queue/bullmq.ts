@@ -141,9 +141,8 @@ export class BullMqQueue implements DeliveryQueue {
   private async redisAnswers (): Promise<boolean> {
     try {
       const client = await this.queue.getBackend().client as unknown as { ping: () => Promise<string> }
-      let answered = false
-      await within(client.ping().then((r) => { answered = r === 'PONG' }), 1000)
-      return answered
+      const pong = client.ping()
+      return await within(pong, 1000) && await pong === 'PONG'
     } catch {
       return false
     }

@@ -51,12 +51,8 @@ export function jobId (job: Pick<DeliveryJob, 'sender' | 'messageId' | 'attempt'
 
 /** `p`, or a rejection naming `what` when Redis has not answered within `ms`. */
 export async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer from Redis in ${ms} ms`)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
+  if (!await within(p, ms)) throw new Error(`${what}: no answer from Redis in ${ms} ms`)
+  return await p
 }
 
 /** Whether `p` settled (either way) within `ms`; `p` goes on regardless. */
