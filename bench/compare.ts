@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onStopSignal } from './lib/signals.js'
 import { apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from './lib/compare.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -64,16 +65,14 @@ function worktree (): string {
 
 /** The side's bench now running: stopped with this process (it stops its own hubs, sink and Redis). */
 let current: ReturnType<typeof spawn> | undefined
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(signal, () => {
-    const child = current
-    if (child === undefined || child.exitCode !== null) process.exit(code)
-    child.once('exit', () => process.exit(code))
-    // A Ctrl-C reaches the child too (one process group), a `kill` of this process does not:
-    // passed on either way, the child takes the first and ignores the second.
-    child.kill(signal)
-  })
-}
+onStopSignal((signal, code) => {
+  const child = current
+  if (child === undefined || child.exitCode !== null) process.exit(code)
+  child.once('exit', () => process.exit(code))
+  // A Ctrl-C reaches the child too (one process group), a `kill` of this process does not:
+  // passed on either way, the child takes the first and ignores the second.
+  child.kill(signal)
+})
 
 /** Runs one side's bench; its result file, read back. */
 async function runBench (name: string, cwd: string): Promise<{ file: string, result: BenchResult }> {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onStopSignal } from './signals.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BUILD = join(ROOT, 'bench/.cache/build')
@@ -73,16 +74,14 @@ async function stopAll (graceMs: number): Promise<void> {
 }
 
 let stopping = false
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(signal, () => {
-    // A second signal (a Ctrl-C that reached the process group, then the one forwarded by
-    // bench:compare) must not end the bench half-way through stopping the others.
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`\n${signal}: stopping the bench's processes…\n`)
-    void stopAll(10_000).finally(() => process.exit(code))
-  })
-}
+onStopSignal((signal, code) => {
+  // A second signal (a Ctrl-C that reached the process group, then the one forwarded by
+  // bench:compare) must not end the bench half-way through stopping the others.
+  if (stopping) return
+  stopping = true
+  process.stderr.write(`\n${signal}: stopping the bench's processes…\n`)
+  void stopAll(10_000).finally(() => process.exit(code))
+})
 // Ending any other way (an uncaught error): ask them to stop; they clean up after themselves.
 process.once('exit', () => { for (const [p] of running) p.kill('SIGTERM') })
 
