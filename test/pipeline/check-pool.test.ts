@@ -100,6 +100,19 @@ t.test('a thread that runs out of memory fails only its checks, and another take
   t.match(await threads.check(xml(NOTE())), { type: 'test-note' }, 'and checks again')
 })
 
+t.test('with the default limits, a thread checks a document of the largest size the hub accepts', async (t) => {
+  const { cfg } = setup(t)
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
+  t.teardown(async () => { await threads.close() })
+  const [before] = threads.threadInfo()
+  // ~10 MB and about a million values to parse: the most work one document can make a thread do.
+  const big = `{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'{"n":1},'.repeat(1_200_000)}{"n":1}]}`
+  t.ok(big.length <= cfg.limits.maxBodyBytes && big.length > cfg.limits.maxBodyBytes * 0.9, 'just under the size limit')
+  await t.rejects(threads.check(json(big)), { code: 'EGIF_ERR_SCHEMA_INVALID' }, 'parsed in full and judged by the schema (which has no lines)')
+  t.same(threads.threadInfo().map((i) => i.threadId), [before.threadId], 'by the same thread, which is still running')
+  t.same((await threads.check(json(ORDER()))).type, 'test-order', 'and checks the next one')
+})
+
 t.test('a configuration a thread cannot load fails the start with its code', async (t) => {
   const { cfg } = setup(t)
   const broken = { ...cfg, participants: cfg.participants.map((p, i) => i === 0 ? { ...p, signingCertificates: ['/nonexistent/cert.pem'] } : p) }
