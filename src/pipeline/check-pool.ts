@@ -127,17 +127,15 @@ export interface ThreadChecksOptions {
    * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default 512.
    */
   maxHeapMb?: number
-  /**
-   * The young generation of one check thread's heap (MB). Default `CHECK_THREAD_YOUNG_MB`: what a
-   * check allocates dies within the check, so a small one is collected often and cheaply, where
-   * V8's default (a young generation sized for the main thread) held ~18 MB more per thread.
-   */
-  maxYoungMb?: number
   /** How long a receipt signed with `linger` may wait for the next hand-over (ms). Default `LINGER_MS`. */
   lingerMs?: number
 }
 
-/** A check thread's young generation, MB (V8 makes it two semi-spaces of a third each, and a large-object space). */
+/**
+ * A check thread's young generation, MB (V8 makes it two semi-spaces of a third each, and a
+ * large-object space). What a check allocates dies within the check, so a small one is collected
+ * often and cheaply; V8's default for a thread (sized for a main thread) held ~18 MB more each.
+ */
 export const CHECK_THREAD_YOUNG_MB = 12
 
 const ENTRY = new URL(`./check-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
@@ -172,7 +170,6 @@ export class ThreadChecks implements DocumentChecks {
 
   private readonly log: Logger | undefined
   private readonly maxHeapMb: number
-  private readonly maxYoungMb: number
   /** Receipts asked for since the last hand-over to a thread; handed over together. */
   private toSign: ReceiptToSign[] = []
   private readonly signing: FlushSchedule
@@ -180,7 +177,6 @@ export class ThreadChecks implements DocumentChecks {
   private constructor (private readonly data: CheckThreadData, opts: ThreadChecksOptions) {
     this.log = opts.log
     this.maxHeapMb = opts.maxHeapMb ?? 512
-    this.maxYoungMb = opts.maxYoungMb ?? CHECK_THREAD_YOUNG_MB
     this.signing = new FlushSchedule(async () => { this.handOverSigning() }, opts.lingerMs ?? LINGER_MS)
   }
 
@@ -211,7 +207,7 @@ export class ThreadChecks implements DocumentChecks {
     const { program, eval: isEval } = threadProgram()
     const backlog = new SharedArrayBuffer(4)
     const workerData: CheckThreadWorkerData = { ...this.data, backlog }
-    const worker = new Worker(program, { eval: isEval, workerData, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: this.maxYoungMb } })
+    const worker = new Worker(program, { eval: isEval, workerData, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: CHECK_THREAD_YOUNG_MB } })
     const thread: Thread = { worker, pending: new Map(), backlog: new Int32Array(backlog) }
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => { reject(new HubError('EGIF_ERR_INTERNAL', `a document-check thread stopped while starting (exit code ${code})`)) }

@@ -105,7 +105,7 @@ t.test('with the default limits, a thread checks a document of the largest size 
   const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS }, 1)
   t.teardown(async () => { await threads.close() })
   const [before] = threads.threadInfo()
-  // ~10 MB and about a million values to parse: the most work one document can make a thread do.
+  // ~10 MB and about a million values to parse.
   const big = `{"schemaVersion":"1.0","orderId":"x","amount":1,"lines":[${'{"n":1},'.repeat(1_200_000)}{"n":1}]}`
   t.ok(big.length <= cfg.limits.maxBodyBytes && big.length > cfg.limits.maxBodyBytes * 0.9, 'just under the size limit')
   await t.rejects(threads.check(json(big)), { code: 'EGIF_ERR_SCHEMA_INVALID' }, 'parsed in full and judged by the schema (which has no lines)')
