@@ -38,9 +38,12 @@ const T = quick
 /**
  * Full runs warm up until each hub process has taken this many messages (and at least `T.warm`,
  * at most `WARM_MAX_MS`): until V8 has compiled what a message runs through (docs/performance.md).
+ * The cap keeps a full run within its 3 minutes on a slow host: there (d)'s two processes took
+ * ~500 messages a second while warming up, so a cap of 20 s was reached and the run came to
+ * ~175 s before the compile and, on a first run, the signing of the documents.
  */
 const WARM_PER_PROCESS = 5000
-const WARM_MAX_MS = 20_000
+const WARM_MAX_MS = 16_000
 /**
  * Connections of the closed loop at saturation (`--connections=N`). Enough that the system under
  * test limits the rate, not the connections: a closed loop of C connections cannot exceed
@@ -48,6 +51,13 @@ const WARM_MAX_MS = 20_000
  * commit), so 32 connections capped it well below what its CPU allows.
  */
 const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256)
+/**
+ * Connections of the xml-crypto baselines' closed loop. Each message takes that pipeline's one
+ * event loop 5–15 ms of CPU, so 32 connections keep it saturated as 256 do (the same rate within
+ * the noise, 195 and 87/s against 215 and 79/s); with 256, each request waited 1.5–4 s in its
+ * queue, and the warm-up and the measured seconds each ran that much longer, ~10 s of the 3 minutes.
+ */
+const XML_CRYPTO_CONNECTIONS = Math.min(CONCURRENCY, 32)
 /** Scenario (d): hub processes on the one Redis (`--cluster-processes=N`, default 2). */
 const CLUSTER_PROCESSES = Number(args.find((a) => a.startsWith('--cluster-processes='))?.slice(20) ?? 2)
 /** Scenario (d): the cluster's delivery queue (`--cluster-queue=bullmq|stream`, default the hub's default). */
@@ -74,13 +84,16 @@ if (only === undefined || only.includes('d')) {
     process.exit(2)
   }
 }
-log('compiling the processes under test (tsc, incremental) into bench/.cache/build/…')
-buildServers()
+log('compiling the processes under test (tsc -b: what changed since the last run) into bench/.cache/build/…')
+// The documents are signed (first run) or read (later runs) while tsc compiles in its own process.
+const built = buildServers()
+built.catch(() => {})
 const fixtures: Record<'a' | 'b' | 'c', Fixture> = {
   a: fixture('a', 4000, log),
   b: fixture('b', 2000, log),
   c: fixture('c', 4000, log)
 }
+await built
 const bodyOf = (id: Id): Fixture => fixtures[id === 'd' ? 'a' : id]
 
 /** The requests of a scenario: its documents in turn, each request with a message id of its own. */
@@ -378,13 +391,14 @@ async function baseline (kind: 'bare' | 'xml-crypto', of: 'a' | 'b' | 'c'): Prom
   const server = await startProcess(kind === 'bare' ? 'bare' : 'xmlcrypto', { scenario: of, certFile: f.certFile, sinkUrl: sink.url })
   try {
     const make = requests(f, `${id}-${runTag}`)
-    const warm = await runLoad({ urls: [server.url], make, durationMs: T.warm / 2, concurrency: CONCURRENCY })
+    const concurrency = kind === 'xml-crypto' ? XML_CRYPTO_CONNECTIONS : CONCURRENCY
+    const warm = await runLoad({ urls: [server.url], make, durationMs: T.warm / 2, concurrency })
     let delivered = 0
     if (kind === 'xml-crypto') { delivered = warm.ok; await deliveredBy(sink, delivered) }
     const cpu0 = (await server.stats()).cpuMs
     const others0 = await othersCpu(sink)
     const t0 = performance.now()
-    const res = await runLoad({ urls: [server.url], make, first: warm.next, durationMs: T.baseline, concurrency: CONCURRENCY, onTick: progress(id) })
+    const res = await runLoad({ urls: [server.url], make, first: warm.next, durationMs: T.baseline, concurrency, onTick: progress(id) })
     process.stderr.write('\n')
     const t1 = kind === 'xml-crypto' ? await deliveredBy(sink, delivered + res.ok) : performance.now()
     const st = await server.stop()

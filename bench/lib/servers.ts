@@ -11,13 +11,20 @@ const BUILD = join(ROOT, 'bench/.cache/build')
 const SERVER = join(BUILD, 'bench/lib/server-main.js')
 
 /**
- * Compiles the hub and the bench's processes with tsc (incremental) into bench/.cache/build/, so
- * the processes under test run on plain node as `npm run build` output does: tsx's loader keeps
- * ~150 MB of transformed modules and source maps in every process, which is not the hub's memory.
+ * Compiles the hub and the bench's processes with tsc into bench/.cache/build/, so the processes
+ * under test run on plain node as `npm run build` output does: tsx's loader keeps ~150 MB of
+ * transformed modules and source maps in every process, which is not the hub's memory. Build mode
+ * (`tsc -b`) first compares the sources' times with the last build's and compiles only where one
+ * is newer: a third of a second when nothing changed, against ~3 s for tsc to load the program.
+ * Runs as a child process, so the caller can prepare its documents meanwhile.
  */
-export function buildServers (): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.bench.json')], { stdio: 'inherit' })
-  if (r.status !== 0) throw new Error('tsc -p bench/tsconfig.bench.json failed')
+export async function buildServers (): Promise<void> {
+  const tsc = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'bench/tsconfig.bench.json')], { stdio: 'inherit' })
+  const code = await new Promise<number | null>((resolve, reject) => {
+    tsc.once('error', reject)
+    tsc.once('exit', resolve)
+  })
+  if (code !== 0) throw new Error('tsc -b bench/tsconfig.bench.json failed')
   // Folders the compiled modules find next to themselves (import.meta.url).
   for (const [link, target] of [['schemas', 'schemas'], ['adapters/soap-ecms/types', 'adapters/soap-ecms/types']]) {
     const at = join(BUILD, link)
