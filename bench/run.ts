@@ -514,7 +514,7 @@ out.push(`CPU time taken by the hypervisor (steal) during the run: ${(steal * 10
 process.stdout.write(out.join('\n') + '\n')
 mkdirSync(ROOT + 'bench/results', { recursive: true })
 const file = ROOT + `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, stealShare: steal, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, failures, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, quick, timings: T, concurrency: CONCURRENCY, xmlCryptoConcurrency: XML_CRYPTO_CONNECTIONS, stealShare: steal, hubNodeOptions: HUB_NODE_OPTIONS, clusterQueue: CLUSTER_QUEUE ?? 'default', rows, failures, targets: targets.map((t) => ({ what: t.what, value: t.value, holds: t.value !== undefined ? t.ok(t.value) : null })) }, null, 2))
 process.stdout.write(`written to ${file}\n`)
 if (failures.length > 0) process.exitCode = 1
 export type { ProcStats }
