@@ -4,6 +4,7 @@ import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } fro
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
+import { BenchOptionError, HELP, parseBenchOptions, refusal, type BenchOptions } from './lib/options.js'
 import { buildServers, procStats, redisServerMissing, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
@@ -22,16 +23,19 @@ import { buildServers, procStats, redisServerMissing, startProcess, startRedis, 
  * JSON to bench/results/. `npm run bench:compare` (bench/compare.ts) runs another revision's bench
  * and this one in turn.
  */
-const args = process.argv.slice(2)
-const quick = args.includes('--quick')
-const cpuProf = args.includes('--cpu-prof')
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const ROW_IDS = ['a', 'b', 'c', 'd', 'bare-a', 'bare-b', 'bare-c', 'xml-crypto-a', 'xml-crypto-b']
-const unknownRows = only?.filter((id) => !ROW_IDS.includes(id)) ?? []
-if (unknownRows.length > 0) {
-  process.stderr.write(`--only takes ${ROW_IDS.join(' ')}, not ${unknownRows.join(' ')}\n`)
+let options: BenchOptions
+try {
+  options = parseBenchOptions(process.argv.slice(2))
+} catch (err) {
+  if (!(err instanceof BenchOptionError)) throw err
+  process.stderr.write(refusal(err))
   process.exit(2)
 }
+if (options.help) {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
+const { quick, cpuProf, only } = options
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
   : { warm: 3000, saturation: 6000, fixed: 3000, baseline: 3000 }
@@ -50,7 +54,7 @@ const WARM_MAX_MS = 16_000
  * C / latency, and the hub's latency under full load is tens of milliseconds (disk writes, group
  * commit), so 32 connections capped it well below what its CPU allows.
  */
-const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256)
+const CONCURRENCY = options.connections
 /**
  * Connections of the xml-crypto baselines' closed loop. Each message takes that pipeline's one
  * event loop 5–15 ms of CPU, so 32 connections keep it saturated as 256 do (the same rate within
@@ -59,14 +63,13 @@ const CONCURRENCY = Number(args.find((a) => a.startsWith('--connections='))?.sli
  */
 const XML_CRYPTO_CONNECTIONS = Math.min(CONCURRENCY, 32)
 /** Scenario (d): hub processes on the one Redis (`--cluster-processes=N`, default 2). */
-const CLUSTER_PROCESSES = Number(args.find((a) => a.startsWith('--cluster-processes='))?.slice(20) ?? 2)
+const CLUSTER_PROCESSES = options.clusterProcesses
 /** Scenario (d): the cluster's delivery queue (`--cluster-queue=bullmq|stream`, default the hub's default). */
-const CLUSTER_QUEUE = args.find((a) => a.startsWith('--cluster-queue='))?.slice(16)
-if (CLUSTER_QUEUE !== undefined && CLUSTER_QUEUE !== 'bullmq' && CLUSTER_QUEUE !== 'stream') throw new Error(`--cluster-queue is bullmq or stream, not ${CLUSTER_QUEUE}`)
+const CLUSTER_QUEUE = options.clusterQueue
 /** Document-check threads per hub process (`--check-threads=N`; default the hub's own default). */
-const CHECK_THREADS = args.find((a) => a.startsWith('--check-threads='))?.slice(16)
+const CHECK_THREADS = options.checkThreads
 /** Node options for the hub processes (`--hub-node-options="--flag …"`), e.g. V8 settings to compare. */
-const HUB_NODE_OPTIONS = (args.find((a) => a.startsWith('--hub-node-options='))?.slice(19) ?? '').split(' ').filter((a) => a !== '')
+const HUB_NODE_OPTIONS = options.hubNodeOptions
 const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
 
@@ -274,7 +277,7 @@ async function scenario (id: Id): Promise<void> {
     throw err
   }
   const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : [])]
-  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: Number(CHECK_THREADS) } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
+  const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: CHECK_THREADS } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
   const hubs: BenchProcess[] = []
   try {
     for (let n = 0; n < (id === 'd' ? CLUSTER_PROCESSES : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))

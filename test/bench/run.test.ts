@@ -33,3 +33,25 @@ t.test('an unknown row is refused before any work', async (t) => {
   t.equal(r.status, 2)
   t.match(r.stderr, /--only takes a b c d .*, not e/)
 })
+
+t.test('--help prints the options and exits 0 without running anything', async (t) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  t.equal(r.status, 0)
+  for (const option of ['--quick', '--only=', '--cpu-prof', '--connections=', '--check-threads=', '--cluster-processes=', '--cluster-queue=', '--hub-node-options=']) {
+    t.match(r.stdout, option, `names ${option}`)
+  }
+  t.notMatch(r.stderr, /compiling the processes under test/, 'runs nothing')
+})
+
+t.test('an unknown option or a bad value stops the bench before any work (bench/lib/options.ts; every case in options.test.ts)', async (t) => {
+  for (const [args, said] of [
+    [['--qiuck'], /unknown option --qiuck/],
+    [['--quick', '--connections=many'], /--connections is a whole number from 1 to 10000, not "many"/]
+  ] as Array<[string[], RegExp]>) {
+    const r = benchWithoutRedis(args)
+    t.equal(r.status, 2, `exit code 2 (${args.join(' ')})`)
+    t.match(r.stderr, said)
+    t.match(r.stderr, /npm run bench -- --help lists the options/)
+    t.notMatch(r.stderr, /compiling the processes under test/, 'before any work')
+  }
+})
