@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BenchOptionError, HELP, parseBenchOptions, refusal } from './lib/options.js'
+import { benchOptionsOrExit, HELP } from './lib/options.js'
 import { onStopSignal } from './lib/signals.js'
 import { apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from './lib/compare.js'
 
@@ -30,16 +30,7 @@ const rev = args.find((a) => !a.startsWith('-'))
 const benchArgs = args.filter((a) => a !== rev && !a.startsWith('--rounds='))
 // The options go to both sides' bench: checked here first (the other revision's bench may not know
 // an option, and would run for minutes without it).
-try {
-  if (parseBenchOptions(benchArgs).help) {
-    process.stdout.write(`usage: npm run bench:compare -- <revision> [--rounds=N] [bench options…]\n\n${HELP}`)
-    process.exit(0)
-  }
-} catch (err) {
-  if (!(err instanceof BenchOptionError)) throw err
-  process.stderr.write(refusal(err))
-  process.exit(2)
-}
+benchOptionsOrExit(benchArgs, `usage: npm run bench:compare -- <revision> [--rounds=N] [bench options…]\n\n${HELP}`)
 if (rev === undefined) usage('which revision to compare with?')
 const roundsArg = args.find((a) => a.startsWith('--rounds='))?.slice(9)
 const rounds = roundsArg === undefined ? 3 : Number(roundsArg)

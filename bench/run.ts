@@ -4,7 +4,7 @@ import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } fro
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
-import { BenchOptionError, HELP, parseBenchOptions, refusal, type BenchOptions } from './lib/options.js'
+import { benchOptionsOrExit, HELP } from './lib/options.js'
 import { buildServers, procStats, redisServerMissing, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
@@ -23,18 +23,7 @@ import { buildServers, procStats, redisServerMissing, startProcess, startRedis, 
  * JSON to bench/results/. `npm run bench:compare` (bench/compare.ts) runs another revision's bench
  * and this one in turn.
  */
-let options: BenchOptions
-try {
-  options = parseBenchOptions(process.argv.slice(2))
-} catch (err) {
-  if (!(err instanceof BenchOptionError)) throw err
-  process.stderr.write(refusal(err))
-  process.exit(2)
-}
-if (options.help) {
-  process.stdout.write(HELP)
-  process.exit(0)
-}
+const options = benchOptionsOrExit(process.argv.slice(2), HELP)
 const { quick, cpuProf, only } = options
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }

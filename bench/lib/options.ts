@@ -76,7 +76,22 @@ export function parseBenchOptions (args: string[]): BenchOptions {
   }
 }
 
-/** How the bench and `bench:compare` say that an option was refused (then exit 2). */
-export function refusal (err: BenchOptionError): string {
-  return `${err.message}\n(npm run bench -- --help lists the options)\n`
+/**
+ * The options of `args` for the bench or `bench:compare`: a refused one ends the process with the
+ * reason and exit code 2, `--help` with `help` on stdout and exit code 0.
+ */
+export function benchOptionsOrExit (args: string[], help: string): BenchOptions {
+  let options: BenchOptions
+  try {
+    options = parseBenchOptions(args)
+  } catch (err) {
+    if (!(err instanceof BenchOptionError)) throw err
+    process.stderr.write(`${err.message}\n(npm run bench -- --help lists the options)\n`)
+    process.exit(2)
+  }
+  if (options.help) {
+    process.stdout.write(help)
+    process.exit(0)
+  }
+  return options
 }

@@ -41,10 +41,21 @@ t.test('an unknown option or a bad value is refused with the reason', async (t) 
 })
 
 t.test('bench:compare refuses a bad bench option before it checks anything out', async (t) => {
+  const head1 = spawnSync('git', ['rev-parse', '--short=10', 'HEAD~1'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim()
+  const worktree = join(ROOT, 'bench/.cache/compare', head1)
+  // A worktree kept from an earlier comparison stays; one that was not there must not appear.
+  const there = existsSync(worktree)
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/compare.ts', 'HEAD~1', '--only=a', '--connectoins=64'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
   t.equal(r.status, 2)
   t.match(r.stderr, /unknown option --connectoins=64/)
+  t.match(r.stderr, /npm run bench -- --help lists the options/)
   t.notMatch(r.stderr, /checking out/)
-  const head1 = spawnSync('git', ['rev-parse', '--short=10', 'HEAD~1'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim()
-  if (head1 !== '') t.notOk(existsSync(join(ROOT, 'bench/.cache/compare', head1)), 'no worktree made')
+  t.equal(existsSync(worktree), there, 'no worktree made')
+})
+
+t.test('bench:compare --help prints its usage and the bench options, exit code 0', async (t) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/compare.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  t.equal(r.status, 0)
+  t.match(r.stdout, /^usage: npm run bench:compare -- <revision>/)
+  t.match(r.stdout, /--connections=N/)
 })
