@@ -7,7 +7,7 @@ import type { DeliveryJob, DeliveryQueue, Later } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
-import { withSignature } from '../store/state.js'
+import { deliveredReceiptDue, withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
 import { RecipientSlots, type Release } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
@@ -111,14 +111,32 @@ export class DeliveryWorker {
     }
   }
 
-  /**
-   * The `delivered` receipt: the accepted receipt's fields with status delivered and its time.
-   * `linger`: only this worker waits for it (see `HubSigner.signReceipt`).
-   */
-  async deliveredReceipt (m: StoredMessage, at: string, opts: WriteOptions = {}): Promise<Receipt> {
+  /** The `delivered` receipt: the accepted receipt's fields with status delivered and its time. */
+  async deliveredReceipt (m: StoredMessage, at: string): Promise<Receipt> {
     const a = m.receipt
     const r: Omit<Receipt, 'signature'> = { messageId: a.messageId, status: 'delivered', sender: a.sender, receiver: a.receiver, documentType: a.documentType, documentVersion: a.documentVersion, receivedAt: a.receivedAt, digest: a.digest, trail: a.trail, deliveredAt: at }
-    return withSignature(r, await this.deps.signer.signReceipt(r, opts))
+    return withSignature(r, await this.deps.signer.signReceipt(r))
+  }
+
+  /**
+   * The delivered receipt a message owes its sender, or undefined before it is delivered or
+   * acknowledged. A push delivery records no receipt, since nobody waits for it then: it is signed
+   * here for the delivery's time when first asked for, and kept, so that every later reader gets
+   * the same one. Where it cannot be kept (storage unavailable) it is still given: it is as valid,
+   * and the next reader gets one kept.
+   */
+  async owedReceipt (m: StoredMessage): Promise<Receipt | undefined> {
+    const due = deliveredReceiptDue(m)
+    if (due === undefined) return undefined
+    const held = m.deliveredReceipt
+    if (held !== undefined && !((held.deliveredAt ?? '') < due)) return held
+    const signed = await this.deliveredReceipt(m, due)
+    try {
+      return await this.deps.store.keepDeliveredReceipt(m.sender, m.messageId, signed)
+    } catch (err) {
+      this.deps.log.warn({ messageId: m.messageId, sender: m.sender, err }, 'a delivered receipt could not be kept; given unkept')
+      return signed
+    }
   }
 
   private async handle (job: DeliveryJob): Promise<void | Later> {
@@ -191,7 +209,7 @@ export class DeliveryWorker {
     }
     if (adapter.name === 'mailbox') return
     const at = this.now().toISOString()
-    await this.addEvent(m, { type: 'delivered', at, attempt }, await this.deliveredReceipt(m, at, LINGER), LINGER)
+    await this.addEvent(m, { type: 'delivered', at, attempt }, undefined, LINGER)
     log.debug({ messageId: m.messageId, receiver: m.receiver, attempt }, 'delivered')
   }
 

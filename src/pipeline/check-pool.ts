@@ -9,7 +9,7 @@ import type { CheckInput, CheckResult } from './context.js'
 import { checkMessage, type CheckDeps } from './check-message.js'
 import { receiptPayloadJson, signReceiptJson, type SealKey } from '../crypto/receipt.js'
 import type { Receipt } from '../store/types.js'
-import { FlushSchedule, LINGER_MS, type WriteOptions } from '../store/flush-schedule.js'
+import { FlushSchedule } from '../store/flush-schedule.js'
 
 /**
  * Where intake runs the document checks (parse, identify, validate, verify the sender's signature).
@@ -23,7 +23,7 @@ export interface DocumentChecks {
    * Signs a receipt with the hub's current key where the checks run, when that is not the event
    * loop (see {@link ThreadChecks.signReceipt}); absent where the caller should sign itself.
    */
-  signReceipt?: (receipt: Omit<Receipt, 'signature'>, opts?: WriteOptions) => Promise<string>
+  signReceipt?: (receipt: Omit<Receipt, 'signature'>) => Promise<string>
   /** Waits for the checks under way, then stops. */
   close: () => Promise<void>
 }
@@ -127,8 +127,6 @@ export interface ThreadChecksOptions {
    * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default 512.
    */
   maxHeapMb?: number
-  /** How long a receipt signed with `linger` may wait for the next hand-over (ms). Default `LINGER_MS`. */
-  lingerMs?: number
 }
 
 /**
@@ -177,7 +175,8 @@ export class ThreadChecks implements DocumentChecks {
   private constructor (private readonly data: CheckThreadData, opts: ThreadChecksOptions) {
     this.log = opts.log
     this.maxHeapMb = opts.maxHeapMb ?? 512
-    this.signing = new FlushSchedule(async () => { this.handOverSigning() }, opts.lingerMs ?? LINGER_MS)
+    // Receipts are asked for by requests waiting for them: they go in the next turn, never linger.
+    this.signing = new FlushSchedule(async () => { this.handOverSigning() }, 0)
   }
 
   /**
@@ -285,19 +284,16 @@ export class ThreadChecks implements DocumentChecks {
    * Signs a receipt in a check thread (which holds a copy of the hub key), so that the event loop,
    * the part of the hub every message waits for, does not spend ~30 µs of ECDSA on each. The
    * receipts asked for in one turn of the event loop go to a thread in one message (one hand-over
-   * for all of them: handing over each one alone would cost about what it saves). `linger`: nobody
-   * waits for this receipt (a delivered receipt), so it may wait a few milliseconds for the next
-   * hand-over (`FlushSchedule`): at a light load it goes with the next message's accepted receipt
-   * instead of waking the thread and the event loop once more. Where no thread can sign (none
+   * for all of them: handing over each one alone would cost about what it saves). Where no thread can sign (none
    * running, stopping, the thread stopped meanwhile) the receipt is signed here: a receipt is
    * never refused for want of a thread.
    */
-  async signReceipt (receipt: Omit<Receipt, 'signature'>, opts: WriteOptions = {}): Promise<string> {
+  async signReceipt (receipt: Omit<Receipt, 'signature'>): Promise<string> {
     if (this.data.sealKey === undefined) throw new Error('the check threads hold no hub key')
     const json = receiptPayloadJson(receipt)
     return await new Promise<string>((resolve, reject) => {
       this.toSign.push({ json, resolve, reject })
-      this.signing.queued(opts.linger)
+      this.signing.queued()
     })
   }
 

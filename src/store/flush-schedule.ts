@@ -1,11 +1,11 @@
 /**
  * When a group-committed log (the journal, the trail's files, the body archive's packs) writes its
  * next batch, or the check threads' pool hands its next batch of receipts to a thread
- * (`ThreadChecks.signReceipt`).
+ * (`ThreadChecks.signReceipt`, where nothing lingers).
  *
  * A record someone waits for (a message's `202` waits for its `accepted` records and receipt) goes
  * in the next turn of the event loop, with whatever else was queued in this one. A record nobody
- * waits for (`linger`: a delivery's outcome, a delivered receipt, a body for the archive) may wait
+ * waits for (`linger`: a delivery's outcome, a body for the archive) may wait
  * up to `lingerMs` for company: at a light load each write alone costs a system call, a trip
  * through libuv's thread pool and, for a durable file, a flush of its own (each hand-over, the
  * wake-up of two threads), so these ride along with the next write or hand-over that has to happen
@@ -67,7 +67,7 @@ export const LINGER_MS = 10
 /** How a record is to be written, for the callers of a group-committed log or hand-over. */
 export interface WriteOptions {
   /**
-   * Nobody waits for this record (a delivery's outcome, a delivered receipt, an archived body):
+   * Nobody waits for this record (a delivery's outcome, an archived body):
    * it may wait up to {@link LINGER_MS} for company (see {@link FlushSchedule}).
    */
   linger?: boolean

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
-import { applyEvent, newMessage, nextState, storeKey } from './state.js'
+import { applyEvent, keepReceipt, newMessage, nextState, storeKey } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 import type { WriteOptions } from './flush-schedule.js'
@@ -141,6 +141,12 @@ export class JournalStore implements MessageStore {
       }
       entry.msg = SETTLED.has(entry.state) && !this.loading ? undefined : msg
       return msg
+    } else if (rec.t === 'receipt') {
+      const entry = this.entries.get(storeKey(rec.sender, rec.messageId))
+      if (entry === undefined) return undefined
+      entry.records = entry.records.concat(pack(frame.segment, frame.offset))
+      if (entry.msg !== undefined) keepReceipt(entry.msg, rec.deliveredReceipt)
+      return entry.msg
     }
     this.rejections++
     return undefined
@@ -157,6 +163,7 @@ export class JournalStore implements MessageStore {
       const rec = this.journal.readHeader(frameAt(entry.records[i]))
       if (rec.t === 'accepted') msg = newMessage(rec.meta, rec.receipt, rec.seal)
       else if (rec.t === 'event' && msg !== undefined) applyEvent(msg, rec.event, rec.deliveredReceipt)
+      else if (rec.t === 'receipt' && msg !== undefined) keepReceipt(msg, rec.deliveredReceipt)
     }
     if (msg === undefined) throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'a message\'s accepted record cannot be read back from the journal')
     return msg
@@ -232,6 +239,19 @@ export class JournalStore implements MessageStore {
     const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }
     const { frame } = await this.append(rec, undefined, opts)
     return this.apply(rec, null, frame) ?? this.messageOf(entry)
+  }
+
+  async keepDeliveredReceipt (sender: string, messageId: string, receipt: Receipt): Promise<Receipt> {
+    const entry = this.entries.get(storeKey(sender, messageId))
+    if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
+    const held = this.messageOf(entry).deliveredReceipt
+    if (held !== undefined && !((held.deliveredAt ?? '') < (receipt.deliveredAt ?? ''))) return held
+    const rec: JournalRecord = { t: 'receipt', seq: this.seq++, sender, messageId, deliveredReceipt: receipt }
+    const { frame } = await this.append(rec)
+    this.apply(rec, null, frame)
+    // Another request may have kept one for the same delivery while this one was written: the
+    // first record in the journal wins, as it will when the journal is read at the next start.
+    return this.messageOf(entry).deliveredReceipt ?? receipt
   }
 
   async recordRejection (fields: RejectionFields): Promise<void> {

@@ -81,6 +81,24 @@ return {f[1], f[2], f[3], new, attempts, delivered or false, events}
 `
 
 /**
+ * Keep a delivered receipt signed after its delivery: the rule of `keepReceipt`
+ * (src/store/state.ts), checked and written in one step so that of two processes signing for the
+ * same delivery, the first one's receipt is the one kept. `deliveredAt` is an ISO 8601 UTC time,
+ * so comparing the strings compares the times. KEYS: message hash. ARGV: the receipt JSON, its
+ * deliveredAt. Answers the receipt kept (JSON), or nil when there is no such message.
+ */
+const KEEP_RECEIPT = `
+local f = redis.call('HMGET', KEYS[1], 'meta', 'delivered')
+if not f[1] then return false end
+if f[2] then
+  local held = cjson.decode(f[2]).deliveredAt
+  if type(held) == 'string' and held >= ARGV[2] then return f[2] end
+end
+redis.call('HSET', KEYS[1], 'delivered', ARGV[1])
+return ARGV[1]
+`
+
+/**
  * Expire bodies: of the messages given, drop the body of each that is settled and was received
  * before ARGV[1], checked and removed in one step, so that a message replayed meanwhile (queued
  * again) keeps its body. `receivedAt` is an ISO 8601 UTC time, so comparing the strings compares
@@ -104,6 +122,7 @@ interface RedisStoreCommands {
   egifAccept: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
   egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
   egifExpireBodies: (numberOfKeys: number, ...args: string[]) => Promise<number>
+  egifKeepReceipt: (key: string, receipt: string, deliveredAt: string) => Promise<string | null>
 }
 
 export interface RedisStoreOptions {
@@ -162,6 +181,7 @@ export class RedisStore implements MessageStore {
     redis.defineCommand('egifAccept', { numberOfKeys: 4, lua: ACCEPT })
     redis.defineCommand('egifAddEvent', { numberOfKeys: 5, lua: ADD_EVENT })
     redis.defineCommand('egifExpireBodies', { lua: EXPIRE_BODIES })
+    redis.defineCommand('egifKeepReceipt', { numberOfKeys: 1, lua: KEEP_RECEIPT })
     this.redis = redis as Redis & RedisStoreCommands
   }
 
@@ -282,6 +302,17 @@ export class RedisStore implements MessageStore {
     const m = after === null ? undefined : fromFields(after, after[6]!)
     if (m === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
     return m
+  }
+
+  async keepDeliveredReceipt (sender: string, messageId: string, receipt: Receipt): Promise<Receipt> {
+    let kept: string | null
+    try {
+      kept = await this.redis.egifKeepReceipt(this.k('m', `${sender}/${messageId}`), JSON.stringify(receipt), receipt.deliveredAt ?? '')
+    } catch (err) {
+      throw unavailable(err)
+    }
+    if (kept === null) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
+    return JSON.parse(kept) as Receipt
   }
 
   async recordRejection (fields: RejectionFields): Promise<void> {

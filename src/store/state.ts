@@ -52,6 +52,32 @@ export function applyEvent (m: StoredMessage, event: MessageEvent, deliveredRece
 }
 
 /**
+ * The `deliveredAt` of the delivered receipt a message owes its sender: the time of its last
+ * `delivered` or `acked` event, or undefined before either. A push delivery records no receipt
+ * (nobody is waiting for one then); the receipt is signed for this time when first asked for and
+ * kept with {@link keepReceipt}. An acknowledgement records its receipt with the event.
+ */
+export function deliveredReceiptDue (m: StoredMessage): string | undefined {
+  for (let i = m.events.length - 1; i >= 0; i--) {
+    const e = m.events[i]
+    if (e.type === 'delivered' || e.type === 'acked') return e.at
+  }
+  return undefined
+}
+
+/**
+ * Keeps a delivered receipt signed after the fact, unless the message holds one for the same or a
+ * later delivery: the first one kept is the one every reader gets, and a late one for an earlier
+ * delivery (a replay delivered again meanwhile) never replaces the newer. `deliveredAt` is an ISO
+ * 8601 UTC time, so comparing the strings compares the times. The Redis store's script applies
+ * the same rule.
+ */
+export function keepReceipt (m: StoredMessage, r: Receipt): void {
+  const held = m.deliveredReceipt
+  if (held === undefined || (held.deliveredAt ?? '') < (r.deliveredAt ?? '')) m.deliveredReceipt = r
+}
+
+/**
  * A receipt with its signature: the unsigned members in their order, then `signature`. Written out
  * for the same reason as {@link newMessage}: `{ ...unsigned, signature }` made a ~480-byte object
  * of what takes ~110, and a queued message holds its receipt.

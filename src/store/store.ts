@@ -59,6 +59,14 @@ export interface MessageStore {
    * few milliseconds to go with other writes.
    */
   addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: WriteOptions) => Promise<StoredMessage>
+  /**
+   * Keeps a delivered receipt signed after its delivery (a push delivery records none: it is
+   * signed when first asked for). Resolves with the receipt the message holds afterwards: one kept
+   * before for the same delivery wins (another request, another hub process), so every reader
+   * gets the same receipt; one for an earlier delivery than the receipt held is not kept.
+   * @throws HubError EGIF_ERR_NOT_FOUND, EGIF_ERR_STORAGE_UNAVAILABLE
+   */
+  keepDeliveredReceipt: (sender: string, messageId: string, receipt: Receipt) => Promise<Receipt>
   /** Records a refused request (metadata only, never the body). */
   recordRejection: (fields: RejectionFields) => Promise<void>
   bodyOf: (msg: StoredMessage) => Promise<Buffer>

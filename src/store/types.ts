@@ -63,4 +63,6 @@ export interface StoredMessage extends MessageMeta {
 export type JournalRecord =
   | { t: 'accepted', seq: number, meta: MessageMeta, receipt: Receipt, seal: string }
   | { t: 'event', seq: number, sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt }
+  /** A delivered receipt signed after its delivery, when first asked for (see `keepReceipt`). */
+  | { t: 'receipt', seq: number, sender: string, messageId: string, deliveredReceipt: Receipt }
   | { t: 'rejected', seq: number, at: string, claimedSender?: string, caller?: string, messageId?: string, code: string, status: number, digest?: string, size: number }

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { verifySignedReceipt } from '../../src/crypto/receipt.js'
+import { HubError } from '../../src/errors.js'
 import { KEYS, NOTE, ORDER, headers, startHub, startSink, until } from '../helpers/hub.js'
 
 const TO_C = { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C' }
@@ -35,6 +37,38 @@ t.test('push: the recipient gets the same bytes, the routing header and the seal
   t.equal((await app.inject({ url: '/v1/messages/p-1', headers: headers(KEYS.C, {}) })).statusCode, 200, 'the receiver may look')
   t.equal((await app.inject({ url: '/v1/messages/p-1', headers: headers(KEYS.AUDITOR, {}) })).statusCode, 200, 'and an auditor')
   t.equal((await app.inject({ url: '/v1/messages/p-1', headers: headers(KEYS.B, {}) })).statusCode, 404, 'nobody else')
+})
+
+t.test('push: the delivered receipt is signed when the sender first asks for it, then kept: every reader, and a restart, get the same one', async (t) => {
+  const sink = await startSink(t)
+  const first = await startHub(t, { pushUrl: sink.url })
+  const res = await first.app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(), headers: headers(KEYS.A, { ...TO_C, 'egif-message-id': 'lazy-1' }) })
+  t.equal(res.statusCode, 202)
+  await until(async () => (await first.hub.store.get('TH-A', 'lazy-1'))?.state === 'delivered', 'delivery')
+  const stored = (await first.hub.store.get('TH-A', 'lazy-1'))!
+  t.equal(stored.deliveredReceipt, undefined, 'the delivery signed none: nobody was waiting for it')
+  const deliveredAt = stored.events.find((e) => e.type === 'delivered')!.at
+
+  // The storage refusing to keep it: the sender still gets a valid receipt, and nothing is kept.
+  const keep = first.hub.store.keepDeliveredReceipt.bind(first.hub.store)
+  first.hub.store.keepDeliveredReceipt = async () => { throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'disk full') }
+  const unkept = await first.app.inject({ url: '/v1/messages/lazy-1', headers: headers(KEYS.A, {}) })
+  t.equal(unkept.statusCode, 200, 'the status answers while the receipt cannot be kept')
+  const jwks = (await first.app.inject({ url: '/.well-known/jwks.json' })).json()
+  t.match(verifySignedReceipt(unkept.json().deliveredReceipt, jwks), { status: 'delivered', messageId: 'lazy-1', deliveredAt }, 'with a receipt that verifies')
+  t.equal((await first.hub.store.get('TH-A', 'lazy-1'))!.deliveredReceipt, undefined, 'none kept')
+  first.hub.store.keepDeliveredReceipt = keep
+
+  const asked = (await first.app.inject({ url: '/v1/messages/lazy-1', headers: headers(KEYS.A, {}) })).json().deliveredReceipt
+  t.match(verifySignedReceipt(asked, jwks), { status: 'delivered', messageId: 'lazy-1', digest: res.json().digest, trail: res.json().trail, deliveredAt }, 'signed for the time of the delivery, over the accepted receipt\'s fields')
+  t.same((await first.hub.store.get('TH-A', 'lazy-1'))!.deliveredReceipt, asked, 'and kept')
+  t.same((await first.app.inject({ url: '/v1/messages/lazy-1', headers: headers(KEYS.AUDITOR, {}) })).json().deliveredReceipt, asked, 'the next reader gets the same one')
+  t.same((await first.hub.store.get('TH-A', 'lazy-1'))!.events.map((e) => e.type), ['accepted', 'delivered'], 'asking adds no event')
+  await first.hub.close()
+
+  const second = await startHub(t, { pushUrl: sink.url, dataDir: first.dataDir })
+  t.same((await second.app.inject({ url: '/v1/messages/lazy-1', headers: headers(KEYS.A, {}) })).json().deliveredReceipt, asked, 'so does a reader after a restart')
+  t.equal(sink.requests.length, 1, 'delivered once')
 })
 
 t.test('push: 500 then 200 is retried with backoff, every attempt shown', async (t) => {

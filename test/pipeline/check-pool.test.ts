@@ -278,26 +278,22 @@ t.test('threads without the hub key refuse to sign receipts', async (t) => {
   await t.rejects(threads.signReceipt(receipt(1)), /no hub key/)
 })
 
-t.test('a receipt nobody waits for lingers until the next hand-over, and goes to the thread with it', async (t) => {
+t.test('receipts asked for in one turn go to a thread in one hand-over, at once; closing signs what is queued', async (t) => {
   const { cfg } = setup(t)
   const key = generateHubKey('ES256')
-  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1, { lingerMs: 3_600_000 })
+  const threads = await ThreadChecks.start({ config: cfg, builtinSchemas: BUILTIN_SCHEMAS, sealKey: key }, 1)
   t.teardown(async () => { await threads.close() })
-  const delivered = receipt(1)
-  let lingered: string | undefined
-  const lazy = threads.signReceipt(delivered, { linger: true }).then((s) => { lingered = s; return s })
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
-  t.equal(lingered, undefined, 'not signed on its own')
-  t.equal(threads.threadInfo()[0]?.pending, 0, 'nothing handed to the thread')
-  const accepted = receipt(2)
-  const urgent = threads.signReceipt(accepted)
+  const first = receipt(1)
+  const second = receipt(2)
+  const signing = [threads.signReceipt(first), threads.signReceipt(second)]
   await new Promise((resolve) => setImmediate(resolve))
-  t.equal(threads.threadInfo()[0]?.pending, 1, 'both in one hand-over')
-  t.same(verifySignedReceipt({ ...accepted, signature: await urgent }, [key]), accepted)
-  t.same(verifySignedReceipt({ ...delivered, signature: await lazy }, [key]), delivered, 'the lingering one signed with it')
+  t.equal(threads.threadInfo()[0]?.pending, 1, 'both in one hand-over, in the next turn')
+  const [a, b] = await Promise.all(signing)
+  t.same(verifySignedReceipt({ ...first, signature: a }, [key]), first)
+  t.same(verifySignedReceipt({ ...second, signature: b }, [key]), second)
 
   const last = receipt(3)
-  const signing = threads.signReceipt(last, { linger: true })
+  const queued = threads.signReceipt(last)
   await threads.close()
-  t.same(verifySignedReceipt({ ...last, signature: await signing }, [key]), last, 'closing signs what lingers')
+  t.same(verifySignedReceipt({ ...last, signature: await queued }, [key]), last, 'closing signs what was queued')
 })

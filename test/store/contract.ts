@@ -59,6 +59,36 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     await again.close()
   })
 
+  t.test('a delivered receipt kept after the delivery: the first for a delivery wins, a later delivery replaces it, and it outlives a reopen', async (t) => {
+    const loc = await factory(t)
+    const store = await loc.open()
+    const { message } = await store.accept(meta('late'), Buffer.from('{}'), record(meta('late')))
+    const receiptAt = (ms: number, signature: string): Receipt => ({ ...message.receipt, status: 'delivered', deliveredAt: new Date(ms).toISOString(), signature })
+    await store.addEvent('TH-A', 'late', { type: 'delivered', at: new Date(3).toISOString(), attempt: 1 })
+    t.equal((await store.get('TH-A', 'late'))!.deliveredReceipt, undefined, 'the delivery recorded none')
+    const [one, two] = await Promise.all([store.keepDeliveredReceipt('TH-A', 'late', receiptAt(3, 'first')), store.keepDeliveredReceipt('TH-A', 'late', receiptAt(3, 'second'))])
+    t.same(one, two, 'two signed for one delivery at once: both callers get the same one')
+    t.same(await store.keepDeliveredReceipt('TH-A', 'late', receiptAt(3, 'third')), one, 'and so does a later caller')
+    t.same((await store.get('TH-A', 'late'))!.deliveredReceipt, one, 'the message holds it')
+    t.equal((await store.get('TH-A', 'late'))!.state, 'delivered', 'its state is unchanged')
+
+    await store.addEvent('TH-A', 'late', { type: 'replayed', at: new Date(4).toISOString(), by: 'op' })
+    await store.addEvent('TH-A', 'late', { type: 'delivered', at: new Date(5).toISOString(), attempt: 1 })
+    const newer = await store.keepDeliveredReceipt('TH-A', 'late', receiptAt(5, 'newer'))
+    t.equal(newer.signature, 'newer', 'a later delivery gets its own')
+    t.equal((await store.keepDeliveredReceipt('TH-A', 'late', receiptAt(3, 'stale'))).signature, 'newer', 'one for the earlier delivery does not replace it')
+    await t.rejects(store.keepDeliveredReceipt('TH-A', 'nope', receiptAt(3, 'x')), { code: 'EGIF_ERR_NOT_FOUND' })
+    await store.close()
+
+    const again = await loc.open()
+    const m = (await again.get('TH-A', 'late'))!
+    t.same(m.deliveredReceipt, newer, 'the kept receipt after a reopen')
+    t.same(m.events.map((e) => e.type), ['accepted', 'delivered', 'replayed', 'delivered'], 'and the events, none added by keeping it')
+    t.equal(m.state, 'delivered')
+    t.equal((await again.stats()).rejections, 0, 'a kept receipt is no refusal')
+    await again.close()
+  })
+
   t.test('concurrent submissions of one id store it once', async (t) => {
     const store = await (await factory(t)).open()
     const results = await Promise.all(Array.from({ length: 20 }, async () => await store.accept(meta('same'), Buffer.from('{}'), record(meta('same')))))

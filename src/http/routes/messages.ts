@@ -4,8 +4,11 @@ import type { StoredMessage } from '../../store/types.js'
 import type { Principal } from '../../registry/participants.js'
 import { sha256Digest } from '../../pipeline/intake.js'
 
-/** The status view of a message: everything but the body. */
-export function statusView (m: StoredMessage): Record<string, unknown> {
+/**
+ * The status view of a message: everything but the body. `deliveredReceipt`: the one it owes its
+ * sender (`DeliveryWorker.owedReceipt`), where the message holds none yet.
+ */
+export function statusView (m: StoredMessage, deliveredReceipt = m.deliveredReceipt): Record<string, unknown> {
   return {
     messageId: m.messageId,
     sender: m.sender,
@@ -22,7 +25,7 @@ export function statusView (m: StoredMessage): Record<string, unknown> {
     attempts: m.attempts,
     events: m.events,
     receipt: m.receipt,
-    ...(m.deliveredReceipt !== undefined ? { deliveredReceipt: m.deliveredReceipt } : {})
+    ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {})
   }
 }
 
@@ -72,7 +75,8 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string }, Querystring: { sender?: string } }>('/v1/messages/:id', async (req) => {
     const who = req.principal()
-    return statusView(findVisible(await hub.store.withId(req.params.id), who, req.query.sender))
+    const m = findVisible(await hub.store.withId(req.params.id), who, req.query.sender)
+    return statusView(m, await hub.worker.owedReceipt(m))
   })
 }
 
