@@ -69,7 +69,8 @@ for (const queue of ['bullmq', 'stream']) t.test(`two hub processes on one Redis
   for (const id of ['c-0', 'c-1']) {
     const [a, b] = [await status(p1.url, id), await status(p2.url, id)]
     t.equal(a.state, 'delivered')
-    t.same(a, b, `${id}: the same status from both processes`)
+    t.match(a.deliveredReceipt, { status: 'delivered', messageId: id, deliveredAt: String, signature: String }, `${id}: the delivered receipt, signed by the process asked first`)
+    t.same(a, b, `${id}: the same status from both processes, the same delivered receipt`)
   }
 
   // Idempotency across processes.
