@@ -7,7 +7,7 @@ import type { DeliveryJob, DeliveryQueue, Later } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
-import { deliveredReceiptDue, withSignature } from '../store/state.js'
+import { deliveredReceiptDue, receiptFor, withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
 import { RecipientSlots, type Release } from './recipient-slots.js'
 import type { HubSigner } from './signer.js'
@@ -128,8 +128,8 @@ export class DeliveryWorker {
   async owedReceipt (m: StoredMessage): Promise<Receipt | undefined> {
     const due = deliveredReceiptDue(m)
     if (due === undefined) return undefined
-    const held = m.deliveredReceipt
-    if (held !== undefined && !((held.deliveredAt ?? '') < due)) return held
+    const held = receiptFor(m, due)
+    if (held !== undefined) return held
     const signed = await this.deliveredReceipt(m, due)
     try {
       return await this.deps.store.keepDeliveredReceipt(m.sender, m.messageId, signed)

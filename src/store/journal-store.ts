@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
-import { applyEvent, keepReceipt, newMessage, nextState, storeKey } from './state.js'
+import { applyEvent, keepReceipt, newMessage, nextState, receiptFor, storeKey } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 import type { WriteOptions } from './flush-schedule.js'
@@ -244,8 +244,8 @@ export class JournalStore implements MessageStore {
   async keepDeliveredReceipt (sender: string, messageId: string, receipt: Receipt): Promise<Receipt> {
     const entry = this.entries.get(storeKey(sender, messageId))
     if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
-    const held = this.messageOf(entry).deliveredReceipt
-    if (held !== undefined && !((held.deliveredAt ?? '') < (receipt.deliveredAt ?? ''))) return held
+    const held = receiptFor(this.messageOf(entry), receipt.deliveredAt ?? '')
+    if (held !== undefined) return held
     const rec: JournalRecord = { t: 'receipt', seq: this.seq++, sender, messageId, deliveredReceipt: receipt }
     const { frame } = await this.append(rec)
     this.apply(rec, null, frame)

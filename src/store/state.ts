@@ -66,15 +66,22 @@ export function deliveredReceiptDue (m: StoredMessage): string | undefined {
 }
 
 /**
+ * The delivered receipt the message holds for the delivery at `deliveredAt` or a later one, if
+ * any. `deliveredAt` is an ISO 8601 UTC time, so comparing the strings compares the times. The
+ * Redis store's script applies the same rule.
+ */
+export function receiptFor (m: StoredMessage, deliveredAt: string): Receipt | undefined {
+  const held = m.deliveredReceipt
+  return held !== undefined && (held.deliveredAt ?? '') >= deliveredAt ? held : undefined
+}
+
+/**
  * Keeps a delivered receipt signed after the fact, unless the message holds one for the same or a
- * later delivery: the first one kept is the one every reader gets, and a late one for an earlier
- * delivery (a replay delivered again meanwhile) never replaces the newer. `deliveredAt` is an ISO
- * 8601 UTC time, so comparing the strings compares the times. The Redis store's script applies
- * the same rule.
+ * later delivery ({@link receiptFor}): the first one kept is the one every reader gets, and a late
+ * one for an earlier delivery (a replay delivered again meanwhile) never replaces the newer.
  */
 export function keepReceipt (m: StoredMessage, r: Receipt): void {
-  const held = m.deliveredReceipt
-  if (held === undefined || (held.deliveredAt ?? '') < (r.deliveredAt ?? '')) m.deliveredReceipt = r
+  if (receiptFor(m, r.deliveredAt ?? '') === undefined) m.deliveredReceipt = r
 }
 
 /**
