@@ -326,8 +326,7 @@ export class ThreadChecks implements DocumentChecks {
 
   async close (): Promise<void> {
     this.closing = true
-    // Receipts still lingering are signed now (here, as the pool is closing).
-    this.signing.now()
+    // A batch of receipts not yet handed over is signed here when its turn comes (closing).
     const threads = this.threads.splice(0)
     await Promise.all(threads.map(async (t) => {
       // Checks already handed over finish first; their requests are still being answered.
