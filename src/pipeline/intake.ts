@@ -149,27 +149,39 @@ export class Intake {
       })
     } catch (err) {
       if (recorded !== undefined) {
-        // The `accepted` record is in the trail but the message was not stored: a record right
-        // after it says so, so that an auditor does not count a message the hub does not hold.
-        await deps.trail.append({
-          type: 'rejected',
-          messageId: meta.messageId,
-          claimedSender: meta.sender,
-          caller: meta.sender,
-          digest: meta.digest,
-          size: meta.size,
+        await this.notStored(meta, {
           code: (err as { code?: string }).code ?? 'EGIF_ERR_STORAGE_UNAVAILABLE',
           status: (err as { status?: number }).status ?? 503,
           detail: 'not stored after its accepted record was written'
-        }).catch(() => { /* the trail failing too is reported by the store's error */ })
+        })
       }
       throw err
     }
-    if (result.duplicate) return { status: 200, receipt: result.message.receipt, message: result.message }
+    if (result.duplicate) {
+      // Another hub process stored the same message while this one was writing its record.
+      if (recorded !== undefined) await this.notStored(meta, { status: 200, detail: 'not stored: another hub process stored the same message at the same time; answered with its receipt' })
+      return { status: 200, receipt: result.message.receipt, message: result.message }
+    }
     await recorded
     deps.archive?.(meta.receivedAt, meta.digest, req.body).catch(() => { /* reported by the archive */ })
     await deps.enqueue(result.message)
     return { status: 202, receipt: result.message.receipt, message: result.message }
+  }
+
+  /**
+   * The `accepted` record is in the trail but the message was not stored: a record right after it
+   * says so, so that an auditor does not count a message the hub does not hold.
+   */
+  private async notStored (meta: MessageMeta, outcome: { code?: string, status: number, detail: string }): Promise<void> {
+    await this.deps.trail.append({
+      type: 'rejected',
+      messageId: meta.messageId,
+      claimedSender: meta.sender,
+      caller: meta.sender,
+      digest: meta.digest,
+      size: meta.size,
+      ...outcome
+    }).catch(() => { /* a trail that fails is reported by the store's error or the next append */ })
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
-import { applyEvent, keepReceipt, newMessage, nextState, receiptFor, storeKey } from './state.js'
+import { AcceptsUnderWay, applyEvent, asDuplicate, keepReceipt, newMessage, nextState, receiptFor, storeKey } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 import type { WriteOptions } from './flush-schedule.js'
@@ -68,7 +68,7 @@ export class JournalStore implements MessageStore {
    * listing cursor, which stays meaningful when messages before it are acknowledged).
    */
   private readonly mailboxes = new Map<string, Map<string, number>>()
-  private readonly inFlight = new Map<string, Promise<AcceptResult>>()
+  private readonly accepting = new AcceptsUnderWay()
   private journal!: Journal<JournalRecord>
   /**
    * Sequence number of the next record. Taken when a record is handed to the journal, which keeps
@@ -193,15 +193,9 @@ export class JournalStore implements MessageStore {
   /** Concurrent calls for one sender and id are serialised, so exactly one of them stores the message. */
   async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     const key = storeKey(meta.sender, meta.messageId)
-    const pending = this.inFlight.get(key)
-    if (pending !== undefined) {
-      const first = await pending
-      return asDuplicate(first.message, meta.digest)
-    }
-    const existing = this.entries.get(key)
-    if (existing !== undefined) return asDuplicate(this.messageOf(existing), meta.digest)
-
-    const work = (async (): Promise<AcceptResult> => {
+    return await this.accepting.run(key, meta.digest, async () => {
+      const existing = this.entries.get(key)
+      if (existing !== undefined) return asDuplicate(this.messageOf(existing), meta.digest)
       const { receipt, seal } = await makeRecord()
       // Taken when the record goes to the journal, so sequence numbers rise along the log.
       const rec: JournalRecord = { t: 'accepted', seq: this.seq++, meta, receipt, seal }
@@ -213,13 +207,7 @@ export class JournalStore implements MessageStore {
         this.heldBytes += body.length
       }
       return { message: this.messageOf(entry), duplicate: false }
-    })()
-    this.inFlight.set(key, work)
-    try {
-      return await work
-    } finally {
-      this.inFlight.delete(key)
-    }
+    })
   }
 
   private async append (rec: JournalRecord, body?: Uint8Array, opts?: WriteOptions): Promise<Appended> {
@@ -359,11 +347,4 @@ function heldCopy (body: Uint8Array): Buffer {
     return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, 0, body.byteLength)
   }
   return Buffer.from(body)
-}
-
-export function asDuplicate (msg: StoredMessage, digest: string): AcceptResult {
-  if (msg.digest !== digest) {
-    throw new HubError('EGIF_ERR_IDEMPOTENCY_CONFLICT', `message id ${msg.messageId} was accepted at ${msg.receivedAt} with digest ${msg.digest}; this request has ${digest}`, { originalDigest: msg.digest })
-  }
-  return { message: msg, duplicate: true }
 }

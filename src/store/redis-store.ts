@@ -1,7 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { HubError } from '../errors.js'
-import { asDuplicate } from './journal-store.js'
-import { newMessage } from './state.js'
+import { AcceptsUnderWay, asDuplicate, newMessage } from './state.js'
 import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
@@ -175,6 +174,7 @@ export class RedisStore implements MessageStore {
    * changes once stored, so the copy read with the message is the body.
    */
   private readonly bodies = new WeakMap<StoredMessage, Buffer>()
+  private readonly accepting = new AcceptsUnderWay()
 
   private constructor (redis: Redis, opts: RedisStoreOptions) {
     this.p = opts.prefix ?? 'egif'
@@ -268,9 +268,14 @@ export class RedisStore implements MessageStore {
 
   async accept (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     const member = `${meta.sender}/${meta.messageId}`
+    return await this.accepting.run(member, meta.digest, async () => await this.acceptNew(member, meta, body, makeRecord))
+  }
+
+  private async acceptNew (member: string, meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>): Promise<AcceptResult> {
     try {
       // Another process may have stored this id since intake looked: then the script answers
-      // with the stored message instead, and the caller answers 200 (or 409).
+      // with the stored message instead (`duplicate`, although the record was made), and the
+      // caller answers 200 (or 409).
       const { receipt, seal } = await makeRecord()
       const accepted: MessageEvent = { type: 'accepted', at: meta.receivedAt }
       const existing = await this.redis.egifAccept(

@@ -1,3 +1,5 @@
+import { HubError } from '../errors.js'
+import type { AcceptResult } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
 /** The state an event leads to. */
@@ -99,4 +101,37 @@ export function withSignature (u: Omit<Receipt, 'signature'>, signature: string)
 export function storeKey (sender: string, messageId: string): string {
   // join makes one flat string; a concatenation would keep a rope and, once hashed, a flat copy too.
   return [sender, messageId].join('\u0000')
+}
+
+/** A message already stored, for an accept of the same id: the same bytes are a duplicate, other bytes a conflict. */
+export function asDuplicate (msg: StoredMessage, digest: string): AcceptResult {
+  if (msg.digest !== digest) {
+    throw new HubError('EGIF_ERR_IDEMPOTENCY_CONFLICT', `message id ${msg.messageId} was accepted at ${msg.receivedAt} with digest ${msg.digest}; this request has ${digest}`, { originalDigest: msg.digest })
+  }
+  return { message: msg, duplicate: true }
+}
+
+/**
+ * The accepts under way in one process, by message (`<sender>/<id>`), one at a time each: an
+ * accept of a message already under way waits for that one and answers as a duplicate of what it
+ * stored (or a conflict), so only the first makes a receipt, a seal and an `accepted` record. If
+ * the one under way failed, the next tries for itself.
+ */
+export class AcceptsUnderWay {
+  private readonly underWay = new Map<string, Promise<AcceptResult>>()
+
+  async run (key: string, digest: string, accept: () => Promise<AcceptResult>): Promise<AcceptResult> {
+    for (let first = this.underWay.get(key); first !== undefined; first = this.underWay.get(key)) {
+      const stored = await first.then((r) => r.message, () => undefined)
+      if (stored !== undefined) return asDuplicate(stored, digest)
+      if (this.underWay.get(key) === first) this.underWay.delete(key)
+    }
+    const work = accept()
+    this.underWay.set(key, work)
+    try {
+      return await work
+    } finally {
+      if (this.underWay.get(key) === work) this.underWay.delete(key)
+    }
+  }
 }

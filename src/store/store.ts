@@ -49,7 +49,10 @@ export interface MessageStore {
   withId: (messageId: string) => Promise<StoredMessage[]>
   /**
    * Stores a new message durably, or recognises a duplicate.
-   * @param makeRecord builds the receipt and seal; called only when the message is new to this store.
+   * @param makeRecord builds the receipt and seal; called only when the message is new to this
+   *   store, as far as it can tell: in cluster mode another process may store the same message
+   *   between the call and the write, and the result is then a `duplicate` although the record
+   *   was made (two at once in one process never are).
    * @throws HubError EGIF_ERR_IDEMPOTENCY_CONFLICT, EGIF_ERR_STORAGE_UNAVAILABLE
    */
   accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>) => Promise<AcceptResult>

@@ -98,6 +98,22 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     await store.close()
   })
 
+  t.test('concurrent submissions of one id make one record; a failed first leaves the next its own try', async (t) => {
+    const store = await (await factory(t)).open()
+    let made = 0
+    const counted = (m: MessageMeta) => async () => { made++; return await record(m)() }
+    const results = await Promise.all(Array.from({ length: 10 }, async () => await store.accept(meta('once'), Buffer.from('{}'), counted(meta('once')))))
+    t.equal(made, 1, 'the receipt and seal are made once')
+    t.equal(new Set(results.map((r) => r.message.receipt)).size, 1, 'every caller gets the same stored message')
+    const conflicts = await Promise.allSettled([
+      store.accept(meta('twice'), Buffer.from('{}'), async () => { throw new Error('signing failed') }),
+      store.accept(meta('twice', 'sha256:bb'), Buffer.from('{1}'), counted(meta('twice', 'sha256:bb')))
+    ])
+    t.match(conflicts[0], { status: 'rejected', reason: { message: 'signing failed' } })
+    t.match(conflicts[1], { status: 'fulfilled', value: { duplicate: false, message: { digest: 'sha256:bb' } } }, 'the second, waiting on a first that failed, is stored')
+    await store.close()
+  })
+
   t.test('two stores over one location agree (a second process)', async (t) => {
     const loc = await factory(t)
     const a = await loc.open()
