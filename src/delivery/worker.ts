@@ -7,6 +7,8 @@ import type { DeliveryJob, DeliveryQueue, Later } from '../queue/queue.js'
 import type { MessageStore } from '../store/store.js'
 import type { MessageEvent, Receipt, StoredMessage } from '../store/types.js'
 import type { Trail } from '../trail/trail.js'
+import type { TrailEvent } from '../trail/event.js'
+import { isHubError } from '../errors.js'
 import { deliveredReceiptDue, receiptFor, withSignature } from '../store/state.js'
 import { backoffDelay } from './backoff.js'
 import { RecipientSlots, type Release } from './recipient-slots.js'
@@ -248,21 +250,32 @@ export class DeliveryWorker {
   async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt, opts: WriteOptions = {}): Promise<StoredMessage> {
     const [updated] = await Promise.all([
       this.deps.store.addEvent(m.sender, m.messageId, event, deliveredReceipt, opts),
-      this.deps.trail.append({
-        type: event.type,
-        at: event.at,
-        messageId: m.messageId,
-        sender: m.sender,
-        receiver: m.receiver,
-        documentType: m.documentType,
-        digest: m.digest,
-        attempt: event.attempt,
-        code: event.code,
-        by: event.by,
-        detail: event.detail
-      }, opts)
+      this.deps.trail.append(trailRecord(m, event), opts)
     ])
     return updated
+  }
+
+  /**
+   * Records the receiver's acknowledgement of a message in its mailbox; resolves with the
+   * delivered receipt. Acks of one message at once (a retry, two hub processes) record one `acked`
+   * event and one trail record, and every caller gets the one receipt kept: the store adds the
+   * event only while the message is in the mailbox, and the trail record follows once it has.
+   * @throws HubError EGIF_ERR_NOT_FOUND when the message is neither in the mailbox nor acked
+   */
+  async ack (m: StoredMessage, by: string): Promise<Receipt> {
+    const event: MessageEvent = { type: 'acked', at: this.now().toISOString(), by }
+    const receipt = await this.deliveredReceipt(m, event.at)
+    try {
+      await this.deps.store.addEvent(m.sender, m.messageId, event, receipt, { onlyIn: 'in-mailbox' })
+    } catch (err) {
+      if (!isHubError(err) || err.extra.state !== 'acked') throw err
+      // Acknowledged by another request since `m` was read: its receipt is the one kept.
+      const now = await this.deps.store.get(m.sender, m.messageId)
+      if (now?.deliveredReceipt === undefined) throw err
+      return now.deliveredReceipt
+    }
+    await this.deps.trail.append(trailRecord(m, event))
+    return receipt
   }
 
   /** Requeues a dead-lettered message (operator action); recorded as a `replayed` event. */
@@ -295,6 +308,23 @@ export class DeliveryWorker {
     this.stopped = true
     this.slots.close()
     for (const ac of this.inFlight) ac.abort(stopping())
+  }
+}
+
+/** The trail record of a message's event. */
+function trailRecord (m: StoredMessage, event: MessageEvent): TrailEvent {
+  return {
+    type: event.type,
+    at: event.at,
+    messageId: m.messageId,
+    sender: m.sender,
+    receiver: m.receiver,
+    documentType: m.documentType,
+    digest: m.digest,
+    attempt: event.attempt,
+    code: event.code,
+    by: event.by,
+    detail: event.detail
   }
 }
 

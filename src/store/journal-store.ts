@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { HubError } from '../errors.js'
 import { Journal, type Appended, type FrameLocation, type JournalOptions, type PayloadLocation } from './journal.js'
-import { AcceptsUnderWay, applyEvent, asDuplicate, keepReceipt, newMessage, nextState, receiptFor, storeKey } from './state.js'
-import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
+import { AcceptsUnderWay, OneAtATime, applyEvent, asDuplicate, notIn, keepReceipt, newMessage, nextState, receiptFor, storeKey } from './state.js'
+import type { AcceptRecord, AcceptResult, AddEventOptions, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { JournalRecord, MessageEvent, MessageMeta, Receipt, StoredMessage } from './types.js'
 import type { WriteOptions } from './flush-schedule.js'
 
@@ -69,6 +69,7 @@ export class JournalStore implements MessageStore {
    */
   private readonly mailboxes = new Map<string, Map<string, number>>()
   private readonly accepting = new AcceptsUnderWay()
+  private readonly conditional = new OneAtATime()
   private journal!: Journal<JournalRecord>
   /**
    * Sequence number of the next record. Taken when a record is handed to the journal, which keeps
@@ -221,12 +222,18 @@ export class JournalStore implements MessageStore {
     }
   }
 
-  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: WriteOptions): Promise<StoredMessage> {
-    const entry = this.entries.get(storeKey(sender, messageId))
-    if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
-    const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }
-    const { frame } = await this.append(rec, undefined, opts)
-    return this.apply(rec, null, frame) ?? this.messageOf(entry)
+  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts: AddEventOptions = {}): Promise<StoredMessage> {
+    const key = storeKey(sender, messageId)
+    const add = async (): Promise<StoredMessage> => {
+      const entry = this.entries.get(key)
+      if (entry === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
+      if (opts.onlyIn !== undefined && entry.state !== opts.onlyIn) throw notIn(opts.onlyIn, sender, messageId, entry.state)
+      const rec: JournalRecord = { t: 'event', seq: this.seq++, sender, messageId, event, ...(deliveredReceipt !== undefined ? { deliveredReceipt } : {}) }
+      const { frame } = await this.append(rec, undefined, opts)
+      return this.apply(rec, null, frame) ?? this.messageOf(entry)
+    }
+    // A conditional event is checked once the one before it for the same message is written.
+    return opts.onlyIn === undefined ? await add() : await this.conditional.run(key, add)
   }
 
   async keepDeliveredReceipt (sender: string, messageId: string, receipt: Receipt): Promise<Receipt> {

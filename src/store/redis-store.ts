@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { HubError } from '../errors.js'
-import { AcceptsUnderWay, asDuplicate, newMessage } from './state.js'
-import type { AcceptRecord, AcceptResult, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
+import { AcceptsUnderWay, asDuplicate, newMessage, notIn } from './state.js'
+import type { AcceptRecord, AcceptResult, AddEventOptions, InboxPage, MessageProgress, MessageStore, RejectionFields } from './store.js'
 import type { MessageEvent, MessageMeta, MessageState, Receipt, StoredMessage } from './types.js'
 
 /** The fields a message is read with, in this order (the body is read only by `get`). */
@@ -37,11 +37,13 @@ return false
  * first event added moves them into the hash.
  * KEYS: message hash, legacy events list, dead set, queued set, seq counter.
  * ARGV: event JSON, event type, attempt ('' if none), delivered receipt JSON ('' if none), member,
- * mailbox key prefix.
+ * mailbox key prefix, the state the message must be in for the event to be added ('' if any; in
+ * another, nothing is written and the answer is the state it is in).
  */
 const ADD_EVENT = `
 local f = redis.call('HMGET', KEYS[1], 'meta', 'receipt', 'seal', 'state', 'attempts', 'delivered', 'events')
 if not f[1] then return false end
+if ARGV[7] ~= '' and f[4] ~= ARGV[7] then return f[4] end
 local events = f[7]
 if not events then
   events = '[' .. table.concat(redis.call('LRANGE', KEYS[2], 0, -1), ',') .. ']'
@@ -119,7 +121,7 @@ type Fields = Array<string | null>
 
 interface RedisStoreCommands {
   egifAccept: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
-  egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<Fields | null>
+  egifAddEvent: (...args: Array<string | Buffer | number>) => Promise<Fields | string | null>
   egifExpireBodies: (numberOfKeys: number, ...args: string[]) => Promise<number>
   egifKeepReceipt: (key: string, receipt: string, deliveredAt: string) => Promise<string | null>
 }
@@ -293,17 +295,19 @@ export class RedisStore implements MessageStore {
     }
   }
 
-  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt): Promise<StoredMessage> {
+  async addEvent (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts: AddEventOptions = {}): Promise<StoredMessage> {
     const member = `${sender}/${messageId}`
-    let after: Fields | null
+    let after: Fields | string | null
     try {
       after = await this.redis.egifAddEvent(
         this.k('m', member), this.k('e', member), `${this.p}:dead`, `${this.p}:queued`, `${this.p}:seq`,
-        JSON.stringify(event), event.type, event.attempt ?? '', deliveredReceipt !== undefined ? JSON.stringify(deliveredReceipt) : '', member, this.k('inbox', '')
+        JSON.stringify(event), event.type, event.attempt ?? '', deliveredReceipt !== undefined ? JSON.stringify(deliveredReceipt) : '', member, this.k('inbox', ''),
+        opts.onlyIn ?? ''
       )
     } catch (err) {
       throw unavailable(err)
     }
+    if (typeof after === 'string') throw notIn(opts.onlyIn!, sender, messageId, after as MessageState)
     const m = after === null ? undefined : fromFields(after, after[6]!)
     if (m === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `no message ${messageId} from ${sender}`)
     return m

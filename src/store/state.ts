@@ -135,3 +135,27 @@ export class AcceptsUnderWay {
     }
   }
 }
+
+/** Work for one key at a time, in call order; work for other keys runs alongside. */
+export class OneAtATime {
+  private readonly last = new Map<string, Promise<void>>()
+
+  async run<T> (key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.last.get(key)
+    let done!: () => void
+    const mine = new Promise<void>((resolve) => { done = resolve })
+    this.last.set(key, mine)
+    try {
+      await before
+      return await work()
+    } finally {
+      done()
+      if (this.last.get(key) === mine) this.last.delete(key)
+    }
+  }
+}
+
+/** An event written only in one state (`AddEventOptions.onlyIn`), for a message in another. */
+export function notIn (wanted: MessageState, sender: string, messageId: string, state: MessageState): HubError {
+  return new HubError('EGIF_ERR_NOT_FOUND', `message ${messageId} from ${sender} is not ${wanted} (state ${state})`, { state })
+}

@@ -26,6 +26,16 @@ export interface InboxPage {
 
 export type RejectionFields = Omit<Extract<JournalRecord, { t: 'rejected' }>, 't' | 'seq'>
 
+export interface AddEventOptions extends WriteOptions {
+  /**
+   * Add the event only if the message is in this state when it is written, in one step with the
+   * write whatever the concurrency (every process sharing the store); otherwise nothing is written
+   * and `addEvent` throws EGIF_ERR_NOT_FOUND (its `state`: the state the message is in). An
+   * acknowledgement: only one `acked` event, however many acks arrive at once.
+   */
+  onlyIn?: MessageState
+}
+
 /**
  * Where the hub keeps messages, their events and bodies. Implementations: the journal in the data
  * directory (embedded mode) and Redis (cluster mode, shared by every hub process). Both pass
@@ -57,11 +67,12 @@ export interface MessageStore {
    */
   accept: (meta: MessageMeta, body: Uint8Array, makeRecord: () => Promise<AcceptRecord>) => Promise<AcceptResult>
   /**
-   * Appends an event and applies it; resolves once it is durable. `linger`: nobody waits for the
-   * event but the caller (a delivery's outcome), so a store that writes in batches may hold it a
-   * few milliseconds to go with other writes.
+   * Appends an event and applies it; resolves once it is durable, with the message after it.
+   * `linger`: nobody waits for the event but the caller (a delivery's outcome), so a store that
+   * writes in batches may hold it a few milliseconds to go with other writes. `onlyIn`: see
+   * {@link AddEventOptions}.
    */
-  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: WriteOptions) => Promise<StoredMessage>
+  addEvent: (sender: string, messageId: string, event: MessageEvent, deliveredReceipt?: Receipt, opts?: AddEventOptions) => Promise<StoredMessage>
   /**
    * Keeps a delivered receipt signed after its delivery (a push delivery records none: it is
    * signed when first asked for). Resolves with the receipt the message holds afterwards: one kept

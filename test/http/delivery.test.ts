@@ -163,6 +163,19 @@ t.test('pull: list, fetch the exact bytes with the seal, ack once; un-acked stay
   t.equal((await app.inject({ url: '/v1/inbox/m-0', headers: headers(KEYS.A, {}) })).statusCode, 404, 'a sender cannot read the receiver\'s mailbox')
 })
 
+t.test('pull: acks of one message at once record one ack, and every caller gets its receipt', async (t) => {
+  const { app, hub } = await startHub(t)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/messages', payload: ORDER(), headers: headers(KEYS.A, { ...TO_B, 'egif-message-id': 'twice' }) })).statusCode, 202)
+  await until(async () => (await hub.store.inbox('TH-B')).messages.length === 1, 'mailbox')
+  const acks = await Promise.all(Array.from({ length: 5 }, async () => await app.inject({ method: 'POST', url: '/v1/inbox/twice/ack', headers: headers(KEYS.B, {}) })))
+  t.same(acks.map((a) => a.statusCode), [200, 200, 200, 200, 200])
+  for (const a of acks.slice(1)) t.same(a.json(), acks[0].json(), 'the same delivered receipt for every caller')
+  const status = (await app.inject({ url: '/v1/messages/twice', headers: headers(KEYS.A, {}) })).json()
+  t.same(status.events.map((e: { type: string }) => e.type), ['accepted', 'in-mailbox', 'acked'], 'one acked event')
+  t.same(status.deliveredReceipt, acks[0].json(), 'the receipt kept')
+  t.same(hub.trail.search({ messageId: 'twice' }).records.map((r) => r.type), ['accepted', 'in-mailbox', 'acked'], 'one acked record in the trail')
+})
+
 t.test('the mailbox survives a restart', async (t) => {
   const first = await startHub(t)
   await first.app.inject({ method: 'POST', url: '/v1/messages', payload: ORDER(), headers: headers(KEYS.A, { ...TO_B, 'egif-message-id': 'keep-1' }) })

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import type { MessageStore } from '../../src/store/store.js'
-import type { MessageMeta, Receipt } from '../../src/store/types.js'
+import type { MessageMeta, Receipt, StoredMessage } from '../../src/store/types.js'
 
 /**
  * The contract every MessageStore passes (the journal of embedded mode, Redis of cluster mode).
@@ -96,6 +96,29 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(results.filter((r) => r.duplicate).length, 19, 'the rest are duplicates')
     t.equal((await store.stats()).messages, 1)
     await store.close()
+  })
+
+  t.test('an event written only in one state: one of many at once, none in another state', async (t) => {
+    const loc = await factory(t)
+    const store = await loc.open()
+    const { message } = await store.accept(meta('boxed'), Buffer.from('{}'), record(meta('boxed')))
+    const receiptAt = (ms: number, signature: string): Receipt => ({ ...message.receipt, status: 'delivered', deliveredAt: new Date(ms).toISOString(), signature })
+    await t.rejects(store.addEvent('TH-A', 'boxed', { type: 'acked', at: receiptAt(1, 'x').deliveredAt!, by: 'TH-B' }, receiptAt(1, 'x'), { onlyIn: 'in-mailbox' }),
+      { code: 'EGIF_ERR_NOT_FOUND', extra: { state: 'queued' } }, 'not in the mailbox yet: refused with the state it is in')
+    t.same((await store.get('TH-A', 'boxed'))!.events.map((e) => e.type), ['accepted'], 'and nothing written')
+    await store.addEvent('TH-A', 'boxed', { type: 'in-mailbox', at: new Date(1).toISOString(), attempt: 1 })
+    const acks = await Promise.allSettled(Array.from({ length: 6 }, async (_, i) =>
+      await store.addEvent('TH-A', 'boxed', { type: 'acked', at: receiptAt(2 + i, 'x').deliveredAt!, by: 'TH-B' }, receiptAt(2 + i, `r${i}`), { onlyIn: 'in-mailbox' })))
+    const done = acks.filter((a) => a.status === 'fulfilled')
+    t.equal(done.length, 1, 'one written')
+    for (const a of acks) if (a.status === 'rejected') t.match(a.reason, { code: 'EGIF_ERR_NOT_FOUND', extra: { state: 'acked' } }, 'the others refused: already acked')
+    const m = (await store.get('TH-A', 'boxed'))!
+    t.same(m.events.map((e) => e.type), ['accepted', 'in-mailbox', 'acked'])
+    t.same(m.deliveredReceipt, (done[0] as PromiseFulfilledResult<StoredMessage>).value.deliveredReceipt, 'the receipt kept is the written one\'s')
+    await store.close()
+    const again = await loc.open()
+    t.same((await again.get('TH-A', 'boxed'))!.events.map((e) => e.type), ['accepted', 'in-mailbox', 'acked'], 'and so after a reopen')
+    await again.close()
   })
 
   t.test('concurrent submissions of one id make one record; a failed first leaves the next its own try', async (t) => {

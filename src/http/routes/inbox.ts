@@ -54,9 +54,6 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
     const m = await inMailbox(who, req.params.id, req.query.sender)
     if (m.state === 'acked') return m.deliveredReceipt
     if (m.state !== 'in-mailbox') throw new HubError('EGIF_ERR_NOT_FOUND', `message ${m.messageId} is not in the mailbox (state ${m.state})`)
-    const at = new Date().toISOString()
-    const receipt = await hub.worker.deliveredReceipt(m, at)
-    await hub.worker.addEvent(m, { type: 'acked', at, by: who.id }, receipt)
-    return receipt
+    return await hub.worker.ack(m, who.id)
   })
 }
