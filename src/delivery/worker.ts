@@ -244,8 +244,8 @@ export class DeliveryWorker {
   /**
    * Records an event of a message in the store and, in parallel, in the audit trail. `linger`:
    * nobody waits for it but this worker (a delivery's outcome), so its writes may wait a few
-   * milliseconds to go with others (`FlushSchedule`); an event someone asked for (an ack, a
-   * replay) is written at once.
+   * milliseconds to go with others (`FlushSchedule`); an event someone waits for is written at
+   * once. (Acks and replays go through `ack` and `replay`: store first, then trail.)
    */
   async addEvent (m: StoredMessage, event: MessageEvent, deliveredReceipt?: Receipt, opts: WriteOptions = {}): Promise<StoredMessage> {
     const [updated] = await Promise.all([
@@ -278,11 +278,24 @@ export class DeliveryWorker {
     return receipt
   }
 
-  /** Requeues a dead-lettered message (operator action); recorded as a `replayed` event. */
-  async replay (m: StoredMessage, by: string): Promise<void> {
+  /**
+   * Requeues a dead-lettered message (operator action), recorded as a `replayed` event; false
+   * when it is no longer dead-lettered (another replay got there first: replays of one message at
+   * once record one event and one trail record, like acks).
+   */
+  async replay (m: StoredMessage, by: string): Promise<boolean> {
+    const event: MessageEvent = { type: 'replayed', at: this.now().toISOString(), by }
+    let replayed: StoredMessage
+    try {
+      replayed = await this.deps.store.addEvent(m.sender, m.messageId, event, undefined, { onlyIn: 'dead-lettered' })
+    } catch (err) {
+      if (isHubError(err) && err.extra.state !== undefined) return false
+      throw err
+    }
+    await this.deps.trail.append(trailRecord(m, event))
     // Attempts count from one again: queue the next attempt of the message as the replay left it.
-    const replayed = await this.addEvent(m, { type: 'replayed', at: this.now().toISOString(), by })
     await this.enqueue(replayed)
+    return true
   }
 
   /** Whether `attempt` is still the one to make, after a wait in which the message may have moved on. */

@@ -63,3 +63,20 @@ t.test('a replay starts the attempts again from one', async (t) => {
   const after = (await hub.store.get('TH-A', 'again-1'))!.events.slice(-4)
   t.same(after.map((e) => [e.type, e.attempt]), [['replayed', undefined], ['attempt-failed', 1], ['attempt-failed', 2], ['dead-lettered', 3]])
 })
+
+t.test('replays of one dead letter at once: one replayed event and record, one delivery', async (t) => {
+  const sink = await startSink(t)
+  let refuse = true
+  sink.answer = () => ({ status: refuse ? 422 : 200 })
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(OPERATOR_KEY)] }] } })
+  await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE('once'), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C', 'egif-message-id': 'once-1' }) })
+  await until(async () => (await hub.store.get('TH-A', 'once-1'))?.state === 'dead-lettered', 'dead letter')
+  refuse = false
+  const answers = await Promise.all(Array.from({ length: 4 }, async () => (await app.inject({ method: 'POST', url: '/v1/admin/dead-letters/replay', payload: '{"messages":["TH-A/once-1"]}', headers: headers(OPERATOR_KEY, { 'content-type': 'application/json' }) })).json()))
+  t.equal(answers.filter((a) => a.replayed.length === 1).length, 1, 'one request replayed it')
+  t.equal(answers.filter((a) => a.notDead.length === 1).length, 3, 'the others found it no longer dead')
+  await until(async () => (await hub.store.get('TH-A', 'once-1'))?.state === 'delivered', 'delivered')
+  t.same((await hub.store.get('TH-A', 'once-1'))!.events.map((e) => e.type), ['accepted', 'dead-lettered', 'replayed', 'delivered'])
+  t.same(hub.trail.search({ messageId: 'once-1' }).records.map((r) => r.type), ['accepted', 'dead-lettered', 'replayed', 'delivered'], 'one replayed record')
+  t.equal(sink.requests.length, 2, 'the refused attempt and one delivery')
+})

@@ -57,11 +57,8 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
       const slash = t.indexOf('/')
       const m = await hub.store.get(t.slice(0, slash), t.slice(slash + 1))
       if (m === undefined) notFound.push(t)
-      else if (m.state !== 'dead-lettered') notDead.push(t)
-      else {
-        await hub.worker.replay(m, who.id)
-        replayed.push(t)
-      }
+      else if (m.state !== 'dead-lettered' || !await hub.worker.replay(m, who.id)) notDead.push(t)
+      else replayed.push(t)
     }
     req.log.info({ operator: who.id, replayed: replayed.length }, 'dead letters replayed')
     return { replayed, notFound, notDead }
