@@ -243,7 +243,8 @@ async function prove (args: string[], values: Values): Promise<number> {
   if (values.receipt !== undefined) {
     const receipt = JSON.parse(readFileSync(values.receipt as string, 'utf8')) as { messageId: string, digest: string, trail: { log: string, index: number } }
     const named = records.find((r) => r.i === receipt.trail?.index)
-    if (receipt.trail?.log !== proof.log || named === undefined) return fail(`the receipt names ${receipt.trail?.log}:${receipt.trail?.index}, which is not among the proven records`)
+    if (receipt.trail?.log !== proof.log) return fail(`the receipt names a record of trail ${receipt.trail?.log}, and the hub process that answered keeps trail ${proof.log}: in cluster mode each process proves its own records, so ask the process that keeps ${receipt.trail?.log}`)
+    if (named === undefined) return fail(`the receipt names ${receipt.trail.log}:${receipt.trail.index}, which is not among the proven records`)
     if (named.type !== 'accepted' || named.messageId !== receipt.messageId || named.digest !== receipt.digest) return fail('the record the receipt names is not the acceptance of this message with this digest')
   }
   if (values.since !== undefined) {
