@@ -31,6 +31,8 @@ import { HubKeyRing } from './crypto/jwks.js'
 import { sealFor, signReceipt } from './crypto/receipt.js'
 import { Trail } from './trail/trail.js'
 import { BodyArchive } from './trail/archive.js'
+import { consistencyProof, messageProof } from './trail/proofs.js'
+import { TrailPeers } from './cluster/trail-peers.js'
 
 /**
  * What logs never show: credentials, keys, document bodies and the personal-data fields of
@@ -92,6 +94,8 @@ export class Hub {
   private sweeper: NodeJS.Timeout | undefined
   /** Cluster mode: every process's public keys, published in Redis. */
   private sharedJwks: SharedJwks | undefined
+  /** Cluster mode: proofs of the other processes' trails, asked for through Redis. */
+  trailPeers: TrailPeers | undefined
   /** `embedded` (one process, journal in the data directory) or `cluster` (Redis: store and queue). */
   readonly mode: 'embedded' | 'cluster'
 
@@ -238,6 +242,9 @@ export class Hub {
       hub.startSweeper()
       hub.sharedJwks = new SharedJwks((store as RedisStore).client, `${config.cluster.prefix}:jwks`, () => keys.jwks())
       await hub.sharedJwks.start()
+      hub.trailPeers = new TrailPeers((store as RedisStore).client, config.cluster.prefix, trail.log, async (q) =>
+        q.kind === 'proof' ? await messageProof(trail, q.messageId, q.who) : consistencyProof(trail, q.from, q.to))
+      await hub.trailPeers.start()
     }
     hub.startInbound()
     log.info({ mode: hub.mode, messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
@@ -314,6 +321,7 @@ export class Hub {
     this.accepting = false
     clearInterval(this.sweeper)
     this.sharedJwks?.stop()
+    await this.trailPeers?.close()
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
     await this.checks.close()

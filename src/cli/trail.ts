@@ -207,9 +207,12 @@ async function prove (args: string[], values: Values): Promise<number> {
   if (messageId === undefined) throw new UsageError('trail prove needs a message id')
   const { hub, key } = connection(values)
   const get = async (path: string): Promise<Response> => await fetch(`${hub}${path}`, { headers: { authorization: `Bearer ${key}` } })
+  // The trail the receipt names: in cluster mode the process that answers asks the one keeping it.
+  const receipt = values.receipt !== undefined ? JSON.parse(readFileSync(values.receipt as string, 'utf8')) as { messageId: string, digest: string, trail?: { log: string, index: number } } : undefined
+  const ofLog = receipt?.trail?.log !== undefined ? `?log=${encodeURIComponent(receipt.trail.log)}` : ''
   let res: Response
   try {
-    res = await get(`/v1/trail/proof/${encodeURIComponent(messageId)}`)
+    res = await get(`/v1/trail/proof/${encodeURIComponent(messageId)}${ofLog}`)
   } catch (err) {
     process.stderr.write(`cannot reach ${hub} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})\n`)
     return EXIT.UNAVAILABLE
@@ -240,17 +243,15 @@ async function prove (args: string[], values: Values): Promise<number> {
     if (!ok) return fail(`record ${proof.log}:${r.index} is not included in the checkpoint of size ${cp.size}`)
     records.push(decodeRecord(Buffer.from(r.record, 'utf8')))
   }
-  if (values.receipt !== undefined) {
-    const receipt = JSON.parse(readFileSync(values.receipt as string, 'utf8')) as { messageId: string, digest: string, trail: { log: string, index: number } }
+  if (receipt !== undefined) {
     const named = records.find((r) => r.i === receipt.trail?.index)
-    if (receipt.trail?.log !== proof.log) return fail(`the receipt names a record of trail ${receipt.trail?.log}, and the hub process that answered keeps trail ${proof.log}: in cluster mode each process proves its own records, so ask the process that keeps ${receipt.trail?.log}`)
-    if (named === undefined) return fail(`the receipt names ${receipt.trail.log}:${receipt.trail.index}, which is not among the proven records`)
+    if (receipt.trail?.log !== proof.log || named === undefined) return fail(`the receipt names ${receipt.trail?.log}:${receipt.trail?.index}, which is not among the proven records of trail ${proof.log}`)
     if (named.type !== 'accepted' || named.messageId !== receipt.messageId || named.digest !== receipt.digest) return fail('the record the receipt names is not the acceptance of this message with this digest')
   }
   if (values.since !== undefined) {
     const earlier = verifyCheckpoint((JSON.parse(readFileSync(values.since as string, 'utf8')) as { checkpoint: string }).checkpoint, keys)
     if (earlier.log !== cp.log) return fail(`the saved checkpoint is of log ${earlier.log}, not ${cp.log}`)
-    const c = await (await get(`/v1/trail/consistency?from=${earlier.size}&to=${cp.size}`)).json() as { proof?: string[] }
+    const c = await (await get(`/v1/trail/consistency?from=${earlier.size}&to=${cp.size}&log=${encodeURIComponent(cp.log)}`)).json() as { proof?: string[] }
     if (!verifyConsistency(earlier.size, cp.size, (c.proof ?? []).map((h) => fromHex(h, 'a proof hash')), fromHex(earlier.root, 'root'), root)) {
       return fail(`the checkpoint of size ${cp.size} does not extend the saved one of size ${earlier.size}: the hub rewrote its trail`)
     }
@@ -261,7 +262,7 @@ async function prove (args: string[], values: Values): Promise<number> {
   } else {
     process.stdout.write(`PROVEN: ${records.length} records of ${messageId} are in trail ${cp.log}, covered by the checkpoint of size ${cp.size} signed at ${cp.time}\n`)
     for (const r of records) process.stdout.write(`  ${proof.log}:${r.i}  ${r.at}  ${r.type}${r.digest !== undefined && r.type === 'accepted' ? ` ${r.digest}` : ''}\n`)
-    if (values.receipt !== undefined) process.stdout.write('  the receipt names the accepted record\n')
+    if (receipt !== undefined) process.stdout.write('  the receipt names the accepted record\n')
     if (values.since !== undefined) process.stdout.write('  the checkpoint extends the one saved earlier\n')
   }
   return EXIT.OK

@@ -8,6 +8,7 @@ import { tmpDir } from '../helpers/tmp.js'
 
 /** Two cluster hubs (in this process, each with a data directory and trail of its own) on one Redis. */
 async function twoHubs (t: Test): Promise<Array<{ hub: Hub, app: ReturnType<typeof buildApp> }>> {
+  // Each in-process hub gets a name of its own (two hubs of one process would both be hub.id.<pid>).
   const prefix = await redisPrefix(t)
   const hubs: Array<{ hub: Hub, app: ReturnType<typeof buildApp> }> = []
   for (const name of ['one', 'two']) {

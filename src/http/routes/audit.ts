@@ -2,8 +2,7 @@ import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { HubError } from '../../errors.js'
 import type { Principal } from '../../registry/participants.js'
-import type { TrailRecord } from '../../trail/event.js'
-import { toHex } from '../../trail/hash.js'
+import { consistencyProof, messageProof } from '../../trail/proofs.js'
 
 /**
  * The audit trail over HTTP (docs/audit.md). Auditors search and export; anyone authenticated
@@ -44,31 +43,32 @@ export async function auditRoutes (app: FastifyInstance): Promise<void> {
     return { log: trail.log, checkpoint: cp?.checkpoint, ...(cp?.tsa !== undefined ? { tsa: cp.tsa } : {}), size: cp?.body.size ?? 0 }
   })
 
-  app.get<{ Querystring: { from?: string, to?: string } }>('/v1/trail/consistency', async (req) => {
-    req.principal()
-    const first = count(req.query.from, 'from')
-    const second = req.query.to !== undefined ? count(req.query.to, 'to') : trail.latestCheckpoint()?.body.size ?? 0
-    if (!trail.checkpoints().some((c) => c.body.size === second)) throw new HubError('EGIF_ERR_NOT_FOUND', `no checkpoint of size ${second} in trail ${trail.log}`)
-    if (first > second) throw new HubError('EGIF_ERR_BAD_REQUEST', 'from must not be larger than to')
-    return { log: trail.log, from: first, to: second, proof: trail.index.tree.consistencyProof(first, second).map(toHex) }
+  app.get<{ Querystring: { from?: string, to?: string, log?: string } }>('/v1/trail/consistency', async (req) => {
+    const who = req.principal()
+    const from = count(req.query.from, 'from')
+    const to = req.query.to !== undefined ? count(req.query.to, 'to') : undefined
+    const log = elsewhere(req.query.log)
+    if (log !== undefined) return await hub.trailPeers!.ask(log, { kind: 'consistency', from, ...(to !== undefined ? { to } : {}), who: { id: who.id, role: who.role } })
+    return consistencyProof(trail, from, to)
   })
 
-  app.get<{ Params: { messageId: string } }>('/v1/trail/proof/:messageId', async (req) => {
+  app.get<{ Params: { messageId: string }, Querystring: { log?: string } }>('/v1/trail/proof/:messageId', async (req) => {
     const who = req.principal()
-    const visible = (r: TrailRecord): boolean => who.role === 'auditor' || r.sender === who.id || r.receiver === who.id || r.caller === who.id
-    const records = trail.search({ messageId: req.params.messageId, limit: 1000 }).records.filter(visible)
-    if (records.length === 0) throw new HubError('EGIF_ERR_NOT_FOUND', `no trail record of ${req.params.messageId} visible to the caller in trail ${trail.log}`)
-    let cp = trail.latestCheckpoint()
-    if (cp === undefined || cp.body.size <= records[records.length - 1].i) cp = await trail.checkpoint()
-    const size = cp!.body.size
-    return {
-      log: trail.log,
-      checkpoint: cp!.checkpoint,
-      ...(cp!.tsa !== undefined ? { tsa: cp!.tsa } : {}),
-      size,
-      records: records.map((r) => ({ index: r.i, record: trail.index.line(r.i).toString('utf8'), proof: trail.index.tree.inclusionProof(r.i, size).map(toHex) }))
-    }
+    const reader = { id: who.id, role: who.role }
+    const log = elsewhere(req.query.log)
+    if (log !== undefined) return await hub.trailPeers!.ask(log, { kind: 'proof', messageId: req.params.messageId, who: reader })
+    return await messageProof(trail, req.params.messageId, reader)
   })
+
+  /**
+   * `?log=`: the trail asked for, when it is another process's. In cluster mode the process that
+   * keeps it answers through Redis (`TrailPeers`); an embedded hub keeps one trail.
+   */
+  function elsewhere (log: string | undefined): string | undefined {
+    if (log === undefined || log === '' || log === trail.log) return undefined
+    if (hub.trailPeers === undefined) throw new HubError('EGIF_ERR_NOT_FOUND', `this hub keeps trail ${trail.log}, not ${log}`)
+    return log
+  }
 }
 
 function time (v: string | undefined, what: string): string | undefined {
