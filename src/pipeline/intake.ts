@@ -169,7 +169,7 @@ export class Intake {
   }
 
   /**
-   * The `accepted` record is in the trail but the message was not stored: a record right after it
+   * The `accepted` record is in the trail but the message was not stored: a record after it
    * says so, so that an auditor does not count a message the hub does not hold.
    */
   private async notStored (meta: MessageMeta, outcome: { code?: string, status: number, detail: string }): Promise<void> {
