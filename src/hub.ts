@@ -244,7 +244,7 @@ export class Hub {
       await hub.sharedJwks.start()
       hub.trailPeers = new TrailPeers((store as RedisStore).client, config.cluster.prefix, trail.log, async (q) =>
         q.kind === 'proof' ? await messageProof(trail, q.messageId, q.who) : consistencyProof(trail, q.from, q.to))
-      await hub.trailPeers.start()
+      hub.trailPeers.start()
     }
     hub.startInbound()
     log.info({ mode: hub.mode, messages: (await store.stats()).messages, resumed, types: types.list().length, participants: participants.list().length }, 'hub ready')
@@ -321,7 +321,7 @@ export class Hub {
     this.accepting = false
     clearInterval(this.sweeper)
     this.sharedJwks?.stop()
-    await this.trailPeers?.close()
+    this.trailPeers?.stop()
     this.inboundStop.abort()
     await Promise.all(this.inboundRuns)
     await this.checks.close()

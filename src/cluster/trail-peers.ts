@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { HubError, isHubError, type ErrorCode } from '../errors.js'
 import type { ProofReader } from '../trail/proofs.js'
-import { within, withTimeout } from '../queue/queue.js'
 
 /** What one process asks the process that keeps another trail. */
 export type TrailQuestion =
@@ -38,9 +37,8 @@ export interface TrailPeersOptions {
  */
 export class TrailPeers {
   private readonly askMs: number
-  private listener: Redis | null = null
-  private loop: Promise<void> | null = null
-  private closed = false
+  private timer: NodeJS.Timeout | undefined
+  private polling = false
 
   constructor (
     private readonly redis: Redis,
@@ -57,26 +55,29 @@ export class TrailPeers {
     return `${this.prefix}:trail-ask:${log}`
   }
 
-  /** Starts answering questions about this process's trail. */
-  async start (): Promise<void> {
-    const listener = this.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: false, enableOfflineQueue: true })
-    listener.on('error', () => { /* reconnects by itself; questions wait in Redis meanwhile */ })
-    await listener.connect()
-    this.listener = listener
-    this.loop = this.listen(listener)
+  /**
+   * Starts answering questions about this process's trail: their list is read every
+   * {@link POLL_MS} on the store's connection (no connection of its own, and nothing that waits
+   * in Redis, so that a process stops at once also while Redis is away).
+   */
+  start (): void {
+    this.timer = setInterval(() => { void this.poll() }, POLL_MS)
+    this.timer.unref()
   }
 
-  private async listen (listener: Redis): Promise<void> {
-    while (!this.closed) {
-      let item: [string, string] | null
-      try {
-        item = await listener.blpop(this.questions(this.log), 1)
-      } catch {
-        if (this.closed) return
-        await new Promise((resolve) => setTimeout(resolve, 500))
-        continue
+  private async poll (): Promise<void> {
+    if (this.polling) return
+    this.polling = true
+    try {
+      for (let n = 0; n < 16; n++) {
+        const raw = await this.redis.lpop(this.questions(this.log))
+        if (raw === null) break
+        void this.reply(raw)
       }
-      if (item !== null) void this.reply(item[1])
+    } catch {
+      // Redis away: the next round reads again.
+    } finally {
+      this.polling = false
     }
   }
 
@@ -101,41 +102,40 @@ export class TrailPeers {
 
   /**
    * Asks the process that keeps trail `log`; resolves with what its route would answer.
-   * @throws HubError the answering process's error, or EGIF_ERR_NOT_FOUND when none answers in time
+   * @throws HubError the answering process's error, EGIF_ERR_NOT_FOUND when none answers in time,
+   *   EGIF_ERR_STORAGE_UNAVAILABLE when Redis does not answer
    */
   async ask (log: string, question: TrailQuestion): Promise<unknown> {
     const reply = `${this.prefix}:trail-answer:${randomUUID()}`
-    const waiting = this.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: false, enableOfflineQueue: true })
-    waiting.on('error', () => {})
-    const asking = (async (): Promise<[string, string] | null> => {
-      await waiting.connect()
-      const asked: Asked = { reply, until: Date.now() + this.askMs, question }
+    const until = Date.now() + this.askMs
+    const asked: Asked = { reply, until, question }
+    let got: string | null = null
+    try {
       // The list expires with the last question nobody took (no live process keeps that trail).
       await this.redis.multi().rpush(this.questions(log), JSON.stringify(asked)).pexpire(this.questions(log), this.askMs).exec()
-      return await waiting.blpop(reply, this.askMs / 1000)
-    })()
-    let got: [string, string] | null
-    try {
-      // Bounded also while Redis is away (a reconnecting connection may leave a command unanswered).
-      got = await withTimeout(asking, this.askMs + 2000, `asking for trail ${log}`)
+      while (got === null && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, ANSWER_POLL_MS))
+        got = await this.redis.lpop(reply)
+      }
     } catch (err) {
       throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `cannot ask the process that keeps trail ${log}: ${(err as Error).message}`)
-    } finally {
-      waiting.disconnect()
     }
     if (got === null) {
       throw new HubError('EGIF_ERR_NOT_FOUND', `no process of this cluster answered for trail ${log} within ${this.askMs} ms: none that keeps it is running (a restarted process keeps its trail's name only with trail.log or EGIF_TRAIL_LOG set)`)
     }
-    const a = JSON.parse(got[1]) as Answer
+    const a = JSON.parse(got) as Answer
     if (!a.ok) throw new HubError(a.code, a.detail)
     return a.body
   }
 
-  /** Stops answering; a question being answered still gets its answer. */
-  async close (): Promise<void> {
-    this.closed = true
-    this.listener?.disconnect()
-    // A read that Redis, away, never answers is left behind (it holds no timer).
-    if (this.loop !== null) await within(this.loop, 2000)
+  /** Stops answering. */
+  stop (): void {
+    clearInterval(this.timer)
   }
 }
+
+/** How often a process looks for questions about its trail (ms). */
+const POLL_MS = 200
+
+/** How often an asking process looks for its answer (ms). */
+const ANSWER_POLL_MS = 25
