@@ -6,7 +6,7 @@ import type { ProofReader } from '../trail/proofs.js'
 /** What one process asks the process that keeps another trail. */
 export type TrailQuestion =
   | { kind: 'proof', messageId: string, who: ProofReader }
-  | { kind: 'consistency', from: number, to?: number, who: ProofReader }
+  | { kind: 'consistency', from: number, to?: number }
 
 type Answer = { ok: true, body: unknown } | { ok: false, code: ErrorCode, detail: string }
 
@@ -16,11 +16,6 @@ interface Asked {
   /** Epoch ms after which nobody waits for the answer. */
   until: number
   question: TrailQuestion
-}
-
-export interface TrailPeersOptions {
-  /** How long a question waits for the process that keeps the trail. Default 5 s. */
-  askMs?: number
 }
 
 /**
@@ -36,7 +31,6 @@ export interface TrailPeersOptions {
  * may see.
  */
 export class TrailPeers {
-  private readonly askMs: number
   private timer: NodeJS.Timeout | undefined
   private polling = false
 
@@ -45,11 +39,8 @@ export class TrailPeers {
     private readonly prefix: string,
     /** This process's trail. */
     private readonly log: string,
-    private readonly answer: (q: TrailQuestion) => Promise<unknown> | unknown,
-    opts: TrailPeersOptions = {}
-  ) {
-    this.askMs = opts.askMs ?? 5000
-  }
+    private readonly answer: (q: TrailQuestion) => Promise<unknown> | unknown
+  ) {}
 
   private questions (log: string): string {
     return `${this.prefix}:trail-ask:${log}`
@@ -97,7 +88,7 @@ export class TrailPeers {
         ? { ok: false, code: err.code, detail: err.message }
         : { ok: false, code: 'EGIF_ERR_INTERNAL', detail: `the process that keeps trail ${this.log} could not answer` }
     }
-    await this.redis.multi().rpush(asked.reply, JSON.stringify(a)).pexpire(asked.reply, this.askMs).exec().catch(() => { /* the asker times out */ })
+    await this.redis.multi().rpush(asked.reply, JSON.stringify(a)).pexpire(asked.reply, ASK_MS).exec().catch(() => { /* the asker times out */ })
   }
 
   /**
@@ -107,12 +98,12 @@ export class TrailPeers {
    */
   async ask (log: string, question: TrailQuestion): Promise<unknown> {
     const reply = `${this.prefix}:trail-answer:${randomUUID()}`
-    const until = Date.now() + this.askMs
+    const until = Date.now() + ASK_MS
     const asked: Asked = { reply, until, question }
     let got: string | null = null
     try {
       // The list expires with the last question nobody took (no live process keeps that trail).
-      await this.redis.multi().rpush(this.questions(log), JSON.stringify(asked)).pexpire(this.questions(log), this.askMs).exec()
+      await this.redis.multi().rpush(this.questions(log), JSON.stringify(asked)).pexpire(this.questions(log), ASK_MS).exec()
       while (got === null && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, ANSWER_POLL_MS))
         got = await this.redis.lpop(reply)
@@ -121,7 +112,7 @@ export class TrailPeers {
       throw new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', `cannot ask the process that keeps trail ${log}: ${(err as Error).message}`)
     }
     if (got === null) {
-      throw new HubError('EGIF_ERR_NOT_FOUND', `no process of this cluster answered for trail ${log} within ${this.askMs} ms: none that keeps it is running (a restarted process keeps its trail's name only with trail.log or EGIF_TRAIL_LOG set)`)
+      throw new HubError('EGIF_ERR_NOT_FOUND', `no process of this cluster answered for trail ${log} within ${ASK_MS} ms: none that keeps it is running (a restarted process keeps its trail's name only with trail.log or EGIF_TRAIL_LOG set)`)
     }
     const a = JSON.parse(got) as Answer
     if (!a.ok) throw new HubError(a.code, a.detail)
@@ -136,6 +127,9 @@ export class TrailPeers {
 
 /** How often a process looks for questions about its trail (ms). */
 const POLL_MS = 200
+
+/** How long a question waits for the process that keeps the trail (ms). */
+const ASK_MS = 5000
 
 /** How often an asking process looks for its answer (ms). */
 const ANSWER_POLL_MS = 25

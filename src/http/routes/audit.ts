@@ -44,11 +44,11 @@ export async function auditRoutes (app: FastifyInstance): Promise<void> {
   })
 
   app.get<{ Querystring: { from?: string, to?: string, log?: string } }>('/v1/trail/consistency', async (req) => {
-    const who = req.principal()
+    req.principal()
     const from = count(req.query.from, 'from')
     const to = req.query.to !== undefined ? count(req.query.to, 'to') : undefined
     const log = elsewhere(req.query.log)
-    if (log !== undefined) return await hub.trailPeers!.ask(log, { kind: 'consistency', from, ...(to !== undefined ? { to } : {}), who: { id: who.id, role: who.role } })
+    if (log !== undefined) return await hub.trailPeers!.ask(log, { kind: 'consistency', from, ...(to !== undefined ? { to } : {}) })
     return consistencyProof(trail, from, to)
   })
 
