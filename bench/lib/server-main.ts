@@ -15,6 +15,7 @@ import { resolveConfig } from '../../src/config/load.js'
 import { Hub } from '../../src/hub.js'
 import { ThreadChecks } from '../../src/pipeline/check-pool.js'
 import { buildApp } from '../../src/http/app.js'
+import { applyHubV8Options } from '../../src/cli/v8-options.js'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { XsdSchema } from '../../src/xml/xsd.js'
 import { etaxTaxInvoiceType, RECEIVER, ROOT, SENDER, SENDER_KEY, CORPUS } from './fixtures.js'
@@ -212,6 +213,8 @@ if (kind === 'sink') {
 } else if (kind === 'xmlcrypto') {
   await xmlCryptoPipeline()
 } else {
+  // As `egif start` runs a hub (an option given with --hub-node-options wins).
+  applyHubV8Options()
   const dataDir = spec.dataDir ?? mkdtempSync(join(tmpdir(), 'egif-bench-'))
   const cfg = resolveConfig({
     hub: { id: 'BENCH-HUB', dataDir, logLevel: 'warn', ...(spec.checkThreads !== undefined ? { checkThreads: spec.checkThreads } : {}) },

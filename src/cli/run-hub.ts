@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js'
 import type { HubConfig } from '../config/types.js'
 import { Hub, LOG_REDACT } from '../hub.js'
 import { buildApp } from '../http/app.js'
+import { applyHubV8Options } from './v8-options.js'
 
 export interface RunningHub {
   hub: Hub
@@ -15,6 +16,7 @@ export interface RunningHub {
 
 /** Starts a hub from a configuration and listens. Used by `egif start` and the demo. */
 export async function runHub (config: HubConfig | string, opts: { log?: Logger } = {}): Promise<RunningHub> {
+  const v8Options = applyHubV8Options()
   const cfg = typeof config === 'string' ? loadConfig(config) : config
   const log = opts.log ?? pino({
     level: cfg.hub.logLevel,
@@ -26,7 +28,7 @@ export async function runHub (config: HubConfig | string, opts: { log?: Logger }
     : undefined
   const app = buildApp(hub, { logger: log, tls })
   const address = await app.listen({ port: cfg.hub.port, host: cfg.hub.host })
-  log.info({ address, dataDir: cfg.hub.dataDir, mode: hub.mode, demo: cfg.demo }, 'listening')
+  log.info({ address, dataDir: cfg.hub.dataDir, mode: hub.mode, demo: cfg.demo, v8Options }, 'listening')
   let stopping: Promise<void> | null = null
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
