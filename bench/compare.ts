@@ -14,11 +14,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchOptionsOrExit, HELP } from './lib/options.js'
+import { keepRunningWhenOutputCloses } from './lib/output.js'
 import { onStopSignal } from './lib/signals.js'
 import { apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from './lib/compare.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const log = (s: string): void => { process.stderr.write(s + '\n') }
+keepRunningWhenOutputCloses()
 
 function usage (why: string): never {
   log(`${why}\nusage: npm run bench:compare -- <revision> [--rounds=N] [bench options…]`)

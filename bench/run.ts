@@ -5,6 +5,7 @@ import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from '.
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { benchOptionsOrExit, HELP } from './lib/options.js'
+import { keepRunningWhenOutputCloses } from './lib/output.js'
 import { buildServers, procStats, redisServerMissing, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
@@ -61,6 +62,7 @@ const CHECK_THREADS = options.checkThreads
 const HUB_NODE_OPTIONS = options.hubNodeOptions
 const runTag = Date.now().toString(36)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
+keepRunningWhenOutputCloses()
 
 type Id = 'a' | 'b' | 'c' | 'd'
 if (!existsSync(CORPUS)) {
