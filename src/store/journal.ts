@@ -63,14 +63,17 @@ const PREFIX = 12
 
 /**
  * One frame: prefix (lengths and CRC-32) and JSON header in one buffer, the payload as its own
- * (written after it with the same system call, so a body is never copied into the frame).
+ * (written after it with the same system call, so a body is never copied into the frame). The
+ * header's JSON is written straight into the frame's buffer: no buffer of its own to copy from.
  */
-function encodeFrame (h: Buffer, payload?: Uint8Array): { head: Buffer, payload?: Uint8Array, length: number } {
+function encodeFrame (header: unknown, payload?: Uint8Array): { head: Buffer, payload?: Uint8Array, length: number } {
+  const json = JSON.stringify(header)
+  const hlen = Buffer.byteLength(json, 'utf8')
   const plen = payload?.length ?? 0
-  const head = Buffer.allocUnsafe(PREFIX + h.length)
-  head.writeUInt32BE(4 + h.length + plen, 0)
-  head.writeUInt32BE(h.length, 8)
-  h.copy(head, PREFIX)
+  const head = Buffer.allocUnsafe(PREFIX + hlen)
+  head.writeUInt32BE(4 + hlen + plen, 0)
+  head.writeUInt32BE(hlen, 8)
+  head.write(json, PREFIX, 'utf8')
   let crc = crc32(head.subarray(8))
   if (payload !== undefined && plen > 0) crc = crc32(payload, crc)
   head.writeUInt32BE(crc, 4)
@@ -176,7 +179,7 @@ export class Journal<H> {
   appendRecord (header: H, payload?: Uint8Array, opts: WriteOptions = {}): Promise<Appended> {
     if (this.broken !== null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', this.broken.message))
     if (this.fh === null) return Promise.reject(new HubError('EGIF_ERR_STORAGE_UNAVAILABLE', 'the journal is closed'))
-    const frame = encodeFrame(Buffer.from(JSON.stringify(header), 'utf8'), payload)
+    const frame = encodeFrame(header, payload)
     return new Promise((resolve, reject) => {
       this.queue.push({ head: frame.head, payload: frame.payload, length: frame.length, resolve, reject })
       this.schedule.queued(opts.linger)
@@ -255,7 +258,7 @@ export class Journal<H> {
     let at = 0
     this.replaySegment(segment, (e) => {
       const payload = e.payload !== null && !drop(e.header) ? this.read(e.payload) : undefined
-      const frame = encodeFrame(Buffer.from(JSON.stringify(e.header), 'utf8'), payload)
+      const frame = encodeFrame(e.header, payload)
       moved.set(e.frame.offset, at)
       at += frame.length
       frames.push(frame.head)

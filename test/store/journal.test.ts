@@ -26,6 +26,21 @@ t.test('appends survive a reopen, in order, with their payloads', async (t) => {
   await again.j.close()
 })
 
+t.test('a header with text of several bytes a character (Thai) comes back whole, read back and replayed, its payload after it', async (t) => {
+  const dir = tmpDir(t)
+  const j = await Journal.open<{ n: number, reason: string }>(dir, () => {})
+  const reason = 'เอกสารไม่ผ่านการตรวจสอบลายมือชื่อ — กรมบัญชีกลาง'
+  const appended = await j.appendRecord({ n: 1, reason }, Buffer.from('ข้อความ'))
+  t.same(j.readHeader(appended.frame), { n: 1, reason }, 'read back from where the frame went')
+  t.equal(j.read(appended.payload!).toString('utf8'), 'ข้อความ', 'the payload right after the header')
+  await j.close()
+  const entries: Array<JournalEntry<{ n: number, reason: string }>> = []
+  const again = await Journal.open<{ n: number, reason: string }>(dir, (e) => { entries.push(e) })
+  t.same(entries.map((e) => e.header), [{ n: 1, reason }], 'and replayed: the frame\'s checksum and lengths hold')
+  t.equal(again.read(entries[0].payload!).toString('utf8'), 'ข้อความ')
+  await again.close()
+})
+
 t.test('a torn tail is cut at the last whole frame and appends continue after it', async (t) => {
   const dir = tmpDir(t)
   const { j } = await replay(dir)
