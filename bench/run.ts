@@ -1,12 +1,13 @@
 import { cpus, totalmem } from 'node:os'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { benchOptionsOrExit, HELP } from './lib/options.js'
 import { keepRunningWhenOutputCloses } from './lib/output.js'
-import { buildServers, procStats, redisServerMissing, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
+import { describePerf, perfMissing, perfScript, summarizePerfScript, type PerfSummary } from './lib/perf.js'
+import { buildServers, procStats, redisServerMissing, startPerfRecording, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 
 /**
  * `npm run bench [-- --quick] [-- --only=a,c] [-- --cpu-prof]`: the hub end to end — intake → parse →
@@ -25,7 +26,7 @@ import { buildServers, procStats, redisServerMissing, startProcess, startRedis, 
  * and this one in turn.
  */
 const options = benchOptionsOrExit(process.argv.slice(2), HELP)
-const { quick, cpuProf, only } = options
+const { quick, cpuProf, perf, only } = options
 const T = quick
   ? { warm: 500, saturation: 2500, fixed: 1500, baseline: 1500 }
   : { warm: 3000, saturation: 6000, fixed: 3000, baseline: 3000 }
@@ -75,6 +76,13 @@ if (only === undefined || only.includes('d')) {
   const missing = redisServerMissing()
   if (missing !== undefined) {
     log(`scenario (d) runs a redis-server of its own, and none can be started here (${missing}): install Redis (Debian: apt-get install redis-server), or leave (d) out with --only=a,b,c,bare-a,bare-b,bare-c,xml-crypto-a,xml-crypto-b`)
+    process.exit(2)
+  }
+}
+if (perf) {
+  const missing = perfMissing()
+  if (missing !== undefined) {
+    log(`--perf samples the whole machine with Linux perf, which cannot record here (${missing}): install it (Debian: apt-get install linux-perf) and run as a user allowed to sample every CPU (kernel.perf_event_paranoid), or leave --perf out`)
     process.exit(2)
   }
 }
@@ -188,6 +196,8 @@ interface Row {
   cpuMsPerMsgAll: number
   /** CPU ms per message of the hub processes by thread: event loop, document-check threads, the rest (libuv pool, V8). */
   cpuMsPerMsgByThread?: ByThread
+  /** `--perf`: the whole machine over the saturation run, by thread and by kind of work (bench/lib/perf.ts), and the recording. */
+  perf?: PerfSummary & { file: string }
   signature?: string
   /** The machine's calibration just before this row ran (bench/lib/machine.ts). */
   calibration?: Calibration
@@ -241,11 +251,18 @@ async function othersCpu (sink: BenchProcess, extra: () => number = () => 0): Pr
 }
 
 /** Saturation (closed loop), then waits for every accepted message at the sink. */
-async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ByThread }> {
+async function saturate (label: string, urls: string[], make: ReturnType<typeof requests>, first: number, ms: number, sink: BenchProcess, already: number, sut: BenchProcess[], extra: () => number, perfFile?: string): Promise<{ res: LoadResult, deliveredPerSec: number, cpuSut: number, cpuAll: number, threads: ByThread }> {
+  const recording = perfFile !== undefined ? startPerfRecording(perfFile) : undefined
   const cpu0 = await cpuOf(sut)
   const others0 = await othersCpu(sink, extra)
   const t0 = performance.now()
-  const res = await runLoad({ urls, make, first, durationMs: ms, concurrency: CONCURRENCY, onTick: progress(label) })
+  let res: LoadResult
+  try {
+    res = await runLoad({ urls, make, first, durationMs: ms, concurrency: CONCURRENCY, onTick: progress(label) })
+  } finally {
+    // A recording that went wrong costs the row its profile, not its figures.
+    await recording?.stop().catch((err: unknown) => { log(`\n  perf record: ${(err as Error).message}`) })
+  }
   process.stderr.write('\n')
   const t1 = await deliveredBy(sink, already + res.ok)
   const cpu1 = await cpuOf(sut)
@@ -267,11 +284,16 @@ async function scenario (id: Id): Promise<void> {
     await sink.stop()
     throw err
   }
-  const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : [])]
+  const profArgs = (n: number): string[] => [...HUB_NODE_OPTIONS, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles/${id}-${n}-${runTag}`] : []), ...(perf ? ['--perf-basic-prof'] : [])]
+  const perfFile = perf ? `${ROOT}bench/results/profiles/${id}-${runTag}.perf.data` : undefined
+  if (perfFile !== undefined) mkdirSync(`${ROOT}bench/results/profiles`, { recursive: true })
   const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: CHECK_THREADS } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
   const hubs: BenchProcess[] = []
+  /** The hub processes' ids, for `--perf`'s maps of their JavaScript (/tmp/perf-<pid>.map), removed at the end. */
+  const hubPids: number[] = []
   try {
     for (let n = 0; n < (id === 'd' ? CLUSTER_PROCESSES : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
+    hubPids.push(...hubs.map((h) => h.pid))
     const urls = hubs.map((h) => h.url)
     const make = requests(f, `${id}-${runTag}`)
     const redisCpu = (): number => redis !== undefined ? procStats(redis.proc.pid!).cpuMs : 0
@@ -294,7 +316,7 @@ async function scenario (id: Id): Promise<void> {
     const seal = (await sinkCount(sink)).firstSeal
     const signature = seal !== undefined ? (JSON.parse(Buffer.from(seal.split('.')[1], 'base64url').toString()) as { senderSignature?: string }).senderSignature : undefined
     if (signature !== 'verified') throw new Error(`(${id}): the hub did not verify the sender's signature (seal says ${String(signature)})`)
-    const sat = await saturate(`(${id}) saturation`, urls, make, next, T.saturation, sink, delivered, hubs, redisCpu)
+    const sat = await saturate(`(${id}) saturation`, urls, make, next, T.saturation, sink, delivered, hubs, redisCpu, perfFile)
     next = sat.res.next
     delivered += sat.res.ok
     log(`  accepted ${Math.round(sat.res.perSecond)}/s, delivered ${Math.round(sat.deliveredPerSec)}/s, statuses ${JSON.stringify(sat.res.statuses)}${sat.res.errors > 0 ? `, ${sat.res.errors} errors` : ''}`)
@@ -330,6 +352,14 @@ async function scenario (id: Id): Promise<void> {
     }
     const stats = await Promise.all(hubs.map(async (h) => await h.stop()))
     hubs.length = 0
+    let perfSummary: ReturnType<typeof wholeMachine> | undefined
+    try {
+      perfSummary = perfFile !== undefined ? wholeMachine(perfFile, hubPids, stats, sink.pid, redis?.proc.pid) : undefined
+    } catch (err) {
+      // The row's figures stand without the profile.
+      log(`  the perf recording could not be read: ${(err as Error).message}`)
+    }
+    if (perfSummary !== undefined) for (const line of describePerf(perfSummary)) log(`  ${line}`)
     const rs = redis !== undefined ? procStats(redis.proc.pid!) : undefined
     const redisPerMsg = redis !== undefined ? await redisCosts(redis.url, delivered) : undefined
     rows.push({
@@ -352,13 +382,33 @@ async function scenario (id: Id): Promise<void> {
       cpuMsPerMsg: sat.cpuSut / sat.res.ok,
       cpuMsPerMsgByThread: { main: sat.threads.main / sat.res.ok, checks: sat.threads.checks / sat.res.ok, other: sat.threads.other / sat.res.ok },
       cpuMsPerMsgAll: sat.cpuAll / sat.res.ok,
+      ...(perfSummary !== undefined ? { perf: perfSummary } : {}),
       signature
     })
   } finally {
     for (const h of hubs) await h.stop().catch(() => {})
     await sink.stop()
     await redis?.stop()
+    for (const pid of hubPids) rmSync(`/tmp/perf-${pid}.map`, { force: true })
   }
+}
+
+/**
+ * `--perf`: a row's recording summed by thread (the hub's event loop, its check threads, its other
+ * threads, the sink, this load generator, Redis) and kind of work. Read after the hubs stopped and
+ * before their perf maps (`--perf-basic-prof`, their JavaScript's names) are removed.
+ */
+function wholeMachine (file: string, hubPids: number[], stats: ProcStats[], sinkPid: number, redisPid: number | undefined): PerfSummary & { file: string } {
+  const checks = new Set(stats.flatMap((s) => s.checkTids ?? []))
+  const hubs = new Set(hubPids)
+  const summary = summarizePerfScript(perfScript(file), (pid, tid) => {
+    if (hubs.has(pid)) return tid === pid ? 'hub event loop' : checks.has(tid) ? 'hub check threads' : 'hub, other threads'
+    if (pid === sinkPid) return 'sink'
+    if (pid === process.pid) return 'load generator'
+    if (pid === redisPid) return 'Redis'
+    return 'other processes'
+  })
+  return { ...summary, file: file.slice(ROOT.length) }
 }
 
 /** What Redis did per delivered message over the whole scenario (start-up and warm-up included). */

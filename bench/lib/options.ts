@@ -10,6 +10,8 @@ export const HELP = `usage: npm run bench [-- options]
   --quick                   a short look, about a minute
   --only=ROW,…              these rows only: ${ROW_IDS.join(' ')}
   --cpu-prof                a V8 CPU profile of each hub process, in bench/results/profiles/
+  --perf                    a whole-machine profile (Linux perf) of each hub row's saturation run:
+                            shares by thread and by kind of work, and the recording in bench/results/profiles/
   --connections=N           connections of the closed loop at saturation (default 256)
   --check-threads=N         document-check threads per hub process, 0 for none (default the hub's own)
   --cluster-processes=N     (d)'s hub processes (default 2)
@@ -25,6 +27,8 @@ export interface BenchOptions {
   help: boolean
   quick: boolean
   cpuProf: boolean
+  /** A whole-machine `perf` profile of each hub row's saturation run. */
+  perf: boolean
   /** Rows to run; all when absent. */
   only?: string[]
   connections: number
@@ -41,7 +45,7 @@ export class BenchOptionError extends Error {
   override name = 'BenchOptionError'
 }
 
-const FLAGS = ['--quick', '--cpu-prof', '--help', '-h']
+const FLAGS = ['--quick', '--cpu-prof', '--perf', '--help', '-h']
 const VALUED = ['only', 'connections', 'check-threads', 'cluster-processes', 'cluster-queue', 'hub-node-options']
 
 /** Reads the bench's options. @throws BenchOptionError for an unknown option or a bad value. */
@@ -67,6 +71,7 @@ export function parseBenchOptions (args: string[]): BenchOptions {
     help: args.includes('--help') || args.includes('-h'),
     quick: args.includes('--quick'),
     cpuProf: args.includes('--cpu-prof'),
+    perf: args.includes('--perf'),
     ...(only !== undefined ? { only } : {}),
     connections: count('connections', 1, 10_000) ?? 256,
     ...(checkThreads !== undefined ? { checkThreads } : {}),

@@ -29,10 +29,11 @@ import type { ByThread } from './servers.js'
  *   xmlcrypto  a straightforward pipeline on xml-crypto's documented usage (the common Node build)
  *   sink       the receiving system: counts the distinct messages delivered to it
  * The spec comes as JSON in argv[3]. Prints `listening <url>`; on SIGUSR2 prints
- * `stats {peakRssMb, cpuMs, threadsCpuMs, threadsWaitMs}` (peak RSS sampled every 50 ms; CPU user +
+ * `stats {peakRssMb, cpuMs, checkTids, threadsCpuMs, threadsWaitMs}` (peak RSS sampled every 50 ms; CPU user +
  * system since start, and split by thread: the event loop, the hub's document-check threads, the
  * rest — libuv's thread pool (file writes, fsync, signatures) and V8's own threads; and by the same
- * split, how long those threads waited for a CPU while ready to run).
+ * split, how long those threads waited for a CPU while ready to run; `checkTids`: the document-check
+ * threads' operating-system ids).
  */
 interface Spec { scenario?: 'a' | 'b' | 'c' | 'd', certFile?: string, sinkUrl?: string, redisUrl?: string, prefix?: string, clusterQueue?: 'bullmq' | 'stream', dataDir?: string, checkThreads?: number }
 const kind = process.argv[2]
@@ -96,7 +97,7 @@ process.on('SIGUSR2', () => {
   const m = process.memoryUsage()
   const mb = (n: number): number => Math.round(n / 1048576)
   const times = threadTimes()
-  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopLateMs: late, gc: pauses, givenBack: givenBack(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
+  process.stdout.write(`stats ${JSON.stringify({ peakRssMb: mb(Math.max(peakRss, m.rss)), cpuMs: Math.round((cpu.user + cpu.system) / 1000), checkTids: [...checkTids], systemCpuMs: Math.round(cpu.system / 1000), threadsCpuMs: times.cpuMs, ...(times.waitMs !== undefined ? { threadsWaitMs: times.waitMs } : {}), loopLateMs: late, gc: pauses, givenBack: givenBack(), memoryMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } })}\n`)
 })
 const listening = (url: string): void => { process.stdout.write(`listening ${url}\n`) }
 // The bench stops this process with SIGTERM (each kind below cleans up on it). A Ctrl-C reaches the

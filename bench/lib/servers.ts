@@ -38,7 +38,7 @@ export interface ByThread { main: number, checks: number, other: number }
 /** The garbage collector's pauses of a process's main thread between two readings. */
 export interface GcPauses { pauses: number, totalMs: number, maxMs: number }
 
-export interface ProcStats { peakRssMb: number, cpuMs: number, systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopLateMs?: { p50: number, p99: number, max: number }, gc?: GcPauses, givenBack?: number, memoryMb?: Record<string, number> }
+export interface ProcStats { peakRssMb: number, cpuMs: number, checkTids?: number[], systemCpuMs?: number, threadsCpuMs?: ByThread, threadsWaitMs?: ByThread, loopLateMs?: { p50: number, p99: number, max: number }, gc?: GcPauses, givenBack?: number, memoryMb?: Record<string, number> }
 
 export interface BenchProcess {
   url: string
@@ -134,6 +134,26 @@ export async function startProcess (kind: 'bare' | 'hub' | 'xmlcrypto' | 'sink',
         return s
       })()
       return await stopping
+    }
+  }
+}
+
+/**
+ * `perf record` of the whole machine (every CPU, call stacks, the CPU clock at 999 Hz) into `file`,
+ * from now until `stop`. Stopped with the bench's other processes if the bench is stopped.
+ */
+export function startPerfRecording (file: string): { stop: () => Promise<void> } {
+  const proc = spawn('perf', ['record', '-a', '-g', '-e', 'cpu-clock', '-F', '999', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+  track(proc)
+  let err = ''
+  proc.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000) })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => { resolve({ code, signal }) }))
+  return {
+    stop: async () => {
+      proc.kill('SIGINT')
+      // perf writes its file on SIGINT, then ends by the same signal.
+      const { code, signal } = await exited
+      if (code !== 0 && signal !== 'SIGINT') throw new Error(`perf record ended with ${signal ?? String(code)}: ${err.trim().split('\n').slice(-3).join(' ')}`)
     }
   }
 }

@@ -8,12 +8,12 @@ import { BenchOptionError, parseBenchOptions, ROW_IDS } from '../../bench/lib/op
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 t.test('no options: every row, the defaults', async (t) => {
-  t.same(parseBenchOptions([]), { help: false, quick: false, cpuProf: false, connections: 256, clusterProcesses: 2, hubNodeOptions: [] })
+  t.same(parseBenchOptions([]), { help: false, quick: false, cpuProf: false, perf: false, connections: 256, clusterProcesses: 2, hubNodeOptions: [] })
 })
 
 t.test('every option read as given', async (t) => {
-  const o = parseBenchOptions(['--quick', '--cpu-prof', '--only=a,bare-a', '--connections=96', '--check-threads=0', '--cluster-processes=3', '--cluster-queue=stream', '--hub-node-options=--trace-gc  --max-semi-space-size=8'])
-  t.same(o, { help: false, quick: true, cpuProf: true, only: ['a', 'bare-a'], connections: 96, checkThreads: 0, clusterProcesses: 3, clusterQueue: 'stream', hubNodeOptions: ['--trace-gc', '--max-semi-space-size=8'] })
+  const o = parseBenchOptions(['--quick', '--cpu-prof', '--perf', '--only=a,bare-a', '--connections=96', '--check-threads=0', '--cluster-processes=3', '--cluster-queue=stream', '--hub-node-options=--trace-gc  --max-semi-space-size=8'])
+  t.same(o, { help: false, quick: true, cpuProf: true, perf: true, only: ['a', 'bare-a'], connections: 96, checkThreads: 0, clusterProcesses: 3, clusterQueue: 'stream', hubNodeOptions: ['--trace-gc', '--max-semi-space-size=8'] })
   t.equal(parseBenchOptions(['-h']).help, true)
   t.equal(parseBenchOptions(['--help']).help, true)
   t.same(parseBenchOptions([`--only=${ROW_IDS.join(',')}`]).only, ROW_IDS)
