@@ -20,8 +20,10 @@ const BY_STACK: ReadonlyArray<readonly [string, RegExp]> = [
 /** Kinds told by the frame the sample fell in (its leaf). */
 const MALLOC = /^(?:malloc|free|cfree|calloc|realloc|_int_malloc|_int_free|_int_realloc|malloc_consolidate|unlink_chunk|__libc_(?:malloc|free|calloc|realloc))\b/
 const KERNEL_DSO = '[kernel.kallsyms]'
+/** Code V8 compiled (JavaScript; WebAssembly, which `--perf-basic-prof` leaves unnamed) is mapped by `/tmp/perf-<pid>.map`. */
+const JIT_DSO = /perf-\d+\.map$/
 
-export const KINDS = [...BY_STACK.map(([k]) => k), 'malloc and free', 'kernel', 'idle', 'the rest (JavaScript, V8, Node, libraries)'] as const
+export const KINDS = [...BY_STACK.map(([k]) => k), 'malloc and free', 'kernel', 'idle', 'compiled JavaScript and WebAssembly', 'V8 built-ins, Node and libraries'] as const
 
 export interface PerfSummary {
   samples: number
@@ -40,7 +42,8 @@ function kindOf (pid: number, frames: Frame[]): string {
   const leaf = frames[0]
   if (leaf !== undefined && MALLOC.test(leaf.sym)) return 'malloc and free'
   if (leaf !== undefined && leaf.dso === KERNEL_DSO) return 'kernel'
-  return KINDS[KINDS.length - 1]
+  if (leaf !== undefined && JIT_DSO.test(leaf.dso)) return 'compiled JavaScript and WebAssembly'
+  return 'V8 built-ins, Node and libraries'
 }
 
 function shares (counts: Map<string, number>, total: number): Record<string, number> {

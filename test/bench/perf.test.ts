@@ -23,8 +23,8 @@ const text = [
   sample(200, 200, [['sha256_block_data_order_shaext', NODE], ['node::crypto::Hash::HashUpdate', NODE]]),
   // Idle.
   sample(0, 0, [['pvm_safe_halt_hc', KERNEL], ['default_idle', KERNEL]]),
-  // Something else on the machine.
-  sample(300, 301, [['[unknown]', '[unknown]']])
+  // Something else on the machine, in code V8 compiled (named by the process's perf map, or not: WebAssembly).
+  sample(300, 301, [['[unknown]', '/tmp/perf-300.map'], ['Builtins_JSEntry', NODE]])
 ].join('')
 
 t.test('samples summed by whose thread they fell in', async (t) => {
@@ -37,14 +37,15 @@ t.test('samples summed by whose thread they fell in', async (t) => {
 t.test('and by kind of work: a frame anywhere in the stack, else the frame the sample fell in', async (t) => {
   const s = summarizePerfScript(text, () => 'x')
   t.same(s.byKind, {
-    'the rest (JavaScript, V8, Node, libraries)': 22.2,
     'garbage collection': 11.1,
     kernel: 11.1,
     'public-key crypto': 11.1,
     'malloc and free': 11.1,
     compiling: 11.1,
     digests: 11.1,
-    idle: 11.1
+    idle: 11.1,
+    'V8 built-ins, Node and libraries': 11.1,
+    'compiled JavaScript and WebAssembly': 11.1
   })
   for (const k of Object.keys(s.byKind)) t.ok((KINDS as readonly string[]).includes(k), `${k} is one of the kinds`)
 })
