@@ -395,17 +395,19 @@ async function scenario (id: Id): Promise<void> {
 
 /**
  * `--perf`: a row's recording summed by thread (the hub's event loop, its check threads, its other
- * threads, the sink, this load generator, Redis) and kind of work. Read after the hubs stopped and
+ * threads, the sink, this load generator, Redis and its forks) and kind of work. Read after the hubs stopped and
  * before their perf maps (`--perf-basic-prof`, their JavaScript's names) are removed.
  */
 function wholeMachine (file: string, hubPids: number[], stats: ProcStats[], sinkPid: number, redisPid: number | undefined): PerfSummary & { file: string } {
   const checks = new Set(stats.flatMap((s) => s.checkTids ?? []))
   const hubs = new Set(hubPids)
-  const summary = summarizePerfScript(perfScript(file), (pid, tid) => {
+  const summary = summarizePerfScript(perfScript(file), (pid, tid, command) => {
     if (hubs.has(pid)) return tid === pid ? 'hub event loop' : checks.has(tid) ? 'hub check threads' : 'hub, other threads'
     if (pid === sinkPid) return 'sink'
     if (pid === process.pid) return 'load generator'
     if (pid === redisPid) return 'Redis'
+    // Redis forks to rewrite its append-only file once it has grown (every ~64 MB here).
+    if (redisPid !== undefined && command === 'redis-server') return 'Redis, its forks (AOF rewrites)'
     return 'other processes'
   })
   return { ...summary, file: file.slice(ROOT.length) }

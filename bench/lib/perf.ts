@@ -53,28 +53,28 @@ function shares (counts: Map<string, number>, total: number): Record<string, num
 }
 
 /**
- * Sums the text of `perf script -F pid,tid,ip,sym,dso -i <file>`: a line `pid/tid` per sample, then
- * its frames, leaf first, each `address symbol (dso)`. `roleOf` names a sample's thread.
+ * Sums the text of `perf script -F comm,pid,tid,ip,sym,dso -i <file>`: a line `command pid/tid` per
+ * sample, then its frames, leaf first, each `address symbol (dso)`. `roleOf` names a sample's thread.
  */
-export function summarizePerfScript (text: string, roleOf: (pid: number, tid: number) => string): PerfSummary {
+export function summarizePerfScript (text: string, roleOf: (pid: number, tid: number, command: string) => string): PerfSummary {
   const byRole = new Map<string, number>()
   const byKind = new Map<string, number>()
   let samples = 0
-  let sample: { pid: number, tid: number, frames: Frame[] } | undefined
+  let sample: { pid: number, tid: number, command: string, frames: Frame[] } | undefined
   const done = (): void => {
     if (sample === undefined) return
     samples++
-    const role = sample.pid === 0 ? 'idle' : roleOf(sample.pid, sample.tid)
+    const role = sample.pid === 0 ? 'idle' : roleOf(sample.pid, sample.tid, sample.command)
     byRole.set(role, (byRole.get(role) ?? 0) + 1)
     const kind = kindOf(sample.pid, sample.frames)
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
     sample = undefined
   }
   for (const line of text.split('\n')) {
-    const head = /^\s*(\d+)\/(\d+)\s*$/.exec(line)
-    if (head !== null) {
+    const head = /^\s*(.*?)\s*(\d+)\/(\d+)\s*$/.exec(line)
+    if (head !== null && !line.startsWith('\t')) {
       done()
-      sample = { pid: Number(head[1]), tid: Number(head[2]), frames: [] }
+      sample = { pid: Number(head[2]), tid: Number(head[3]), command: head[1], frames: [] }
       continue
     }
     if (sample === undefined) continue
@@ -109,7 +109,7 @@ export function perfMissing (): string | undefined {
 
 /** `perf script` of a recording, as `summarizePerfScript` reads it. */
 export function perfScript (file: string): string {
-  const r = spawnSync('perf', ['script', '-F', 'pid,tid,ip,sym,dso', '-i', file], { encoding: 'utf8', maxBuffer: 1 << 30 })
+  const r = spawnSync('perf', ['script', '-F', 'comm,pid,tid,ip,sym,dso', '-i', file], { encoding: 'utf8', maxBuffer: 1 << 30 })
   if (r.error !== undefined) throw r.error
   if (r.status !== 0) throw new Error(`perf script exited with ${String(r.status)}: ${(r.stderr ?? '').trim().slice(-300)}`)
   return r.stdout

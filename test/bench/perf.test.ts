@@ -1,9 +1,9 @@
 import t from 'tap'
 import { describePerf, KINDS, summarizePerfScript } from '../../bench/lib/perf.js'
 
-/** One sample as `perf script -F pid,tid,ip,sym,dso` prints it: `pid/tid`, then its frames, leaf first. */
-function sample (pid: number, tid: number, frames: Array<[string, string]>): string {
-  return [` ${pid}/${tid}  `, ...frames.map(([sym, dso], i) => `\t    ${(0x1000 + i).toString(16)} ${sym} (${dso})`), ''].join('\n')
+/** One sample as `perf script -F comm,pid,tid,ip,sym,dso` prints it: `command pid/tid`, then its frames, leaf first. */
+function sample (pid: number, tid: number, frames: Array<[string, string]>, command = 'node'): string {
+  return [`${command.padStart(16)} ${pid}/${tid}  `, ...frames.map(([sym, dso], i) => `\t    ${(0x1000 + i).toString(16)} ${sym} (${dso})`), ''].join('\n')
 }
 
 const NODE = '/usr/bin/node'
@@ -22,16 +22,22 @@ const text = [
   // The sink, and a digest.
   sample(200, 200, [['sha256_block_data_order_shaext', NODE], ['node::crypto::Hash::HashUpdate', NODE]]),
   // Idle.
-  sample(0, 0, [['pvm_safe_halt_hc', KERNEL], ['default_idle', KERNEL]]),
+  sample(0, 0, [['pvm_safe_halt_hc', KERNEL], ['default_idle', KERNEL]], 'swapper'),
   // Something else on the machine, in code V8 compiled (named by the process's perf map, or not: WebAssembly).
-  sample(300, 301, [['[unknown]', '/tmp/perf-300.map'], ['Builtins_JSEntry', NODE]])
+  sample(300, 301, [['[unknown]', '/tmp/perf-300.map'], ['Builtins_JSEntry', NODE]], 'V8 Default Work')
 ].join('')
 
 t.test('samples summed by whose thread they fell in', async (t) => {
-  const s = summarizePerfScript(text, (pid, tid) => pid === 100 ? (tid === 100 ? 'hub event loop' : tid === 103 ? 'hub check threads' : 'hub, other threads') : pid === 200 ? 'sink' : 'other processes')
+  const commands: string[] = []
+  const s = summarizePerfScript(text, (pid, tid, command) => {
+    commands.push(command)
+    return pid === 100 ? (tid === 100 ? 'hub event loop' : tid === 103 ? 'hub check threads' : 'hub, other threads') : pid === 200 ? 'sink' : 'other processes'
+  })
   t.equal(s.samples, 9)
   t.same(s.byRole, { 'hub event loop': 33.3, 'hub check threads': 22.2, 'hub, other threads': 11.1, sink: 11.1, idle: 11.1, 'other processes': 11.1 })
   t.same(Object.keys(s.byRole).slice(0, 2), ['hub event loop', 'hub check threads'], 'largest first')
+  t.same(commands.slice(-1), ['V8 Default Work'], 'with the command of each, spaces and all (the idle task is not asked about)')
+  t.equal(commands.length, 8)
 })
 
 t.test('and by kind of work: a frame anywhere in the stack, else the frame the sample fell in', async (t) => {
