@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchOptionsOrExit, HELP } from './lib/options.js'
-import { keepRunningWhenOutputCloses } from './lib/output.js'
+import { keepRunningWhenOutputCloses } from '../src/cli/output.js'
 import { onStopSignal } from './lib/signals.js'
 import { apartByChance, comparisonTable, summarize, targetLoadLines, type BenchResult } from './lib/compare.js'
 

@@ -5,7 +5,7 @@ import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from '.
 import { cols, loopLateness, n0 } from './lib/figures.js'
 import { calibrate, cpuTicks, describeCalibration, stealShare, type Calibration } from './lib/machine.js'
 import { benchOptionsOrExit, HELP } from './lib/options.js'
-import { keepRunningWhenOutputCloses } from './lib/output.js'
+import { keepRunningWhenOutputCloses } from '../src/cli/output.js'
 import { describePerf, perfMissing, perfScript, summarizePerfScript, type PerfSummary } from './lib/perf.js'
 import { buildServers, procStats, redisServerMissing, startPerfRecording, startProcess, startRedis, type BenchProcess, type ByThread, type GcPauses, type ProcStats } from './lib/servers.js'
 

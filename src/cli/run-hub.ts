@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js'
 import type { HubConfig } from '../config/types.js'
 import { Hub, LOG_REDACT } from '../hub.js'
 import { buildApp } from '../http/app.js'
+import { keepRunningWhenOutputCloses } from './output.js'
 import { applyHubV8Options } from './v8-options.js'
 
 export interface RunningHub {
@@ -17,6 +18,7 @@ export interface RunningHub {
 /** Starts a hub from a configuration and listens. Used by `egif start` and the demo. */
 export async function runHub (config: HubConfig | string, opts: { log?: Logger } = {}): Promise<RunningHub> {
   const v8Options = applyHubV8Options()
+  keepRunningWhenOutputCloses()
   const cfg = typeof config === 'string' ? loadConfig(config) : config
   const log = opts.log ?? pino({
     level: cfg.hub.logLevel,
