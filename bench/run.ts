@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { CORPUS, fixture, RECEIVER, ROOT, SENDER, SENDER_KEY, type Fixture } from './lib/fixtures.js'
 import { preparedRequests, runLoad, type LoadResult, type RequestBytes } from './lib/load.js'
 import { cols, loopLateness, n0 } from './lib/figures.js'
@@ -289,7 +289,7 @@ async function scenario (id: Id): Promise<void> {
   if (perfFile !== undefined) mkdirSync(`${ROOT}bench/results/profiles`, { recursive: true })
   const spec = { scenario: id, certFile: f.certFile, sinkUrl: sink.url, ...(CHECK_THREADS !== undefined ? { checkThreads: CHECK_THREADS } : {}), ...(redis !== undefined ? { redisUrl: redis.url, prefix: `egif-bench-${runTag}`, ...(CLUSTER_QUEUE !== undefined ? { clusterQueue: CLUSTER_QUEUE } : {}) } : {}) }
   const hubs: BenchProcess[] = []
-  /** The hub processes' ids, for `--perf`'s maps of their JavaScript (/tmp/perf-<pid>.map), removed at the end. */
+  /** The hub processes' ids, for the files `--perf` makes them leave (removePerfFiles). */
   const hubPids: number[] = []
   try {
     for (let n = 0; n < (id === 'd' ? CLUSTER_PROCESSES : 1); n++) hubs.push(await startProcess('hub', spec, profArgs(n)))
@@ -389,7 +389,19 @@ async function scenario (id: Id): Promise<void> {
     for (const h of hubs) await h.stop().catch(() => {})
     await sink.stop()
     await redis?.stop()
-    for (const pid of hubPids) rmSync(`/tmp/perf-${pid}.map`, { force: true })
+    if (perf) removePerfFiles(hubPids)
+  }
+}
+
+/**
+ * What `--perf-basic-prof` leaves of the hub processes: their perf maps in /tmp, and V8's log of
+ * each isolate (`isolate-<address>-<pid>-v8.log`) in the working directory.
+ */
+function removePerfFiles (pids: number[]): void {
+  const logs = readdirSync(process.cwd())
+  for (const pid of pids) {
+    rmSync(`/tmp/perf-${pid}.map`, { force: true })
+    for (const f of logs) if (f.startsWith('isolate-') && f.endsWith(`-${pid}-v8.log`)) rmSync(f, { force: true })
   }
 }
 

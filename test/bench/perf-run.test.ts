@@ -17,6 +17,8 @@ function resultFiles (): Set<string> {
 t.test('--perf profiles the whole machine over a hub row\'s saturation run: by thread, by kind of work, the recording kept', { timeout: 240_000 }, async (t) => {
   const maps = (): string[] => readdirSync('/tmp').filter((f) => /^perf-\d+\.map$/.test(f))
   const mapsBefore = new Set(maps())
+  const v8Logs = (): string[] => readdirSync(ROOT).filter((f) => /^isolate-.*-v8\.log$/.test(f))
+  const v8LogsBefore = new Set(v8Logs())
   const before = resultFiles()
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--only=c', '--quick', '--perf'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 })
   t.equal(r.status, 0, r.stderr.slice(-2000))
@@ -35,6 +37,7 @@ t.test('--perf profiles the whole machine over a hub row\'s saturation run: by t
   t.ok(Math.abs(total - 100) < 1, `shares by thread add up to 100 (${total})`)
   t.ok(perf !== undefined && existsSync(join(ROOT, perf.file)), 'the recording is kept for perf report')
   t.same(maps().filter((f) => !mapsBefore.has(f)), [], 'no perf map of a hub left in /tmp')
+  t.same(v8Logs().filter((f) => !v8LogsBefore.has(f)), [], 'nor a V8 log of one in the working directory')
   if (perf !== undefined) rmSync(join(ROOT, perf.file), { force: true })
   rmSync(join(ROOT, 'bench/results', written[0]))
 })
