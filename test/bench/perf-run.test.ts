@@ -3,28 +3,23 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { benchResultFiles } from '../helpers/bench.js'
 
 // `npm run bench -- --perf` end to end (bench/lib/perf.ts; perf.test.ts sums a recording's text).
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-/** Result files in bench/results/ now. */
-function resultFiles (): Set<string> {
-  const dir = join(ROOT, 'bench/results')
-  return new Set(existsSync(dir) ? readdirSync(dir).filter((f) => /^bench-.*\.json$/.test(f)) : [])
-}
 
 t.test('--perf profiles the whole machine over a hub row\'s saturation run: by thread, by kind of work, the recording kept', { timeout: 240_000 }, async (t) => {
   const maps = (): string[] => readdirSync('/tmp').filter((f) => /^perf-\d+\.map$/.test(f))
   const mapsBefore = new Set(maps())
   const v8Logs = (): string[] => readdirSync(ROOT).filter((f) => /^isolate-.*-v8\.log$/.test(f))
   const v8LogsBefore = new Set(v8Logs())
-  const before = resultFiles()
+  const before = benchResultFiles()
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--only=c', '--quick', '--perf'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 })
   t.equal(r.status, 0, r.stderr.slice(-2000))
   t.match(r.stderr, /whole machine, % of [\d,]+ samples, by thread: .*hub event loop [\d.]+/)
   t.match(r.stderr, /by kind of work: .*public-key crypto [\d.]+/)
-  const written = [...resultFiles()].filter((f) => !before.has(f))
+  const written = [...benchResultFiles()].filter((f) => !before.has(f))
   t.equal(written.length, 1)
   const result = JSON.parse(readFileSync(join(ROOT, 'bench/results', written[0]), 'utf8')) as { rows: Array<{ id: string, perf?: { samples: number, byRole: Record<string, number>, byKind: Record<string, number>, file: string } }> }
   const perf = result.rows[0]?.perf

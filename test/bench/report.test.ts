@@ -1,18 +1,13 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { benchResultFiles } from '../helpers/bench.js'
 
 // What a bench run leaves when nobody reads its output: its result file, all the same.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-/** Result files in bench/results/ now. */
-function resultFiles (): Set<string> {
-  const dir = join(ROOT, 'bench/results')
-  return new Set(existsSync(dir) ? readdirSync(dir).filter((f) => /^bench-.*\.json$/.test(f)) : [])
-}
 
 /** A short bench run whose reader closes `closed` at once; resolves with its exit code and the stderr it could still read. */
 async function benchReadBriefly (closed: Array<'stdout' | 'stderr'>): Promise<{ status: number | null, stderr: string }> {
@@ -25,12 +20,12 @@ async function benchReadBriefly (closed: Array<'stdout' | 'stderr'>): Promise<{ 
 }
 
 t.test('a reader that stops reading (npm run bench | head) does not end the run: it finishes and writes its file', { timeout: 240_000 }, async (t) => {
-  const before = resultFiles()
+  const before = benchResultFiles()
   const r = await benchReadBriefly(['stdout'])
   t.equal(r.status, 0, 'exit code 0')
   t.match(r.stderr, /bare\(c\): \d+ s/, 'the progress still shows on stderr')
   t.notMatch(r.stderr, /EPIPE|Unhandled|^\s+at /m, 'no stack trace')
-  const written = [...resultFiles()].filter((f) => !before.has(f))
+  const written = [...benchResultFiles()].filter((f) => !before.has(f))
   t.equal(written.length, 1, 'one new result file')
   const result = JSON.parse(readFileSync(join(ROOT, 'bench/results', written[0]), 'utf8')) as { rows: Array<{ id: string, acceptedPerSec: number }> }
   t.equal(result.rows[0]?.id, 'bare(c)')
@@ -39,7 +34,7 @@ t.test('a reader that stops reading (npm run bench | head) does not end the run:
 
   const both = await benchReadBriefly(['stdout', 'stderr'])
   t.equal(both.status, 0, 'and with stderr closed too, exit code 0')
-  const again = [...resultFiles()].filter((f) => !before.has(f))
+  const again = [...benchResultFiles()].filter((f) => !before.has(f))
   t.equal(again.length, 1, 'and its file')
   for (const f of again) rmSync(join(ROOT, 'bench/results', f))
 })

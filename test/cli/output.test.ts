@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { freePort } from '../helpers/child-hub.js'
+import { until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -28,8 +29,7 @@ t.test('a hub whose output nobody reads any more keeps serving, and stops when a
   // The reader goes away before the hub writes its first line: every write to stdout fails.
   demo.stdout.destroy()
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (await health(url) !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+  await until(async () => await health(url) === 200, 'the hub to answer', 60_000)
   t.equal(await health(url), 200, 'the hub answers')
   // The demo prints its banner once the hub listens; the failed write comes back a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1000))
