@@ -407,8 +407,8 @@ function removePerfFiles (pids: number[]): void {
 
 /**
  * `--perf`: a row's recording summed by thread (the hub's event loop, its check threads, its other
- * threads, the sink, this load generator, Redis and its forks) and kind of work. Read after the hubs stopped and
- * before their perf maps (`--perf-basic-prof`, their JavaScript's names) are removed.
+ * threads, the sink, this load generator, Redis and its forks) and kind of work. Read after the
+ * hubs stopped and before their perf maps (`--perf-basic-prof`, their JavaScript's names) are removed.
  */
 function wholeMachine (file: string, hubPids: number[], stats: ProcStats[], sinkPid: number, redisPid: number | undefined): PerfSummary & { file: string } {
   const checks = new Set(stats.flatMap((s) => s.checkTids ?? []))
@@ -418,7 +418,7 @@ function wholeMachine (file: string, hubPids: number[], stats: ProcStats[], sink
     if (pid === sinkPid) return 'sink'
     if (pid === process.pid) return 'load generator'
     if (pid === redisPid) return 'Redis'
-    // Redis forks to rewrite its append-only file once it has grown (every ~64 MB here).
+    // Redis forks to rewrite its append-only file (at 64 MB, then each time it has doubled).
     if (redisPid !== undefined && command === 'redis-server') return 'Redis, its forks (AOF rewrites)'
     return 'other processes'
   })
