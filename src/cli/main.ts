@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from './args.js'
+import { stopWhenOutputCloses } from './output.js'
 
 const HELP = `
 Usage: egif <command> [options]
@@ -18,6 +19,7 @@ Commands:
   trail       verify, export and prove the audit trail (trail verify | export | prove)
 
 Run "egif <command> --help" for a command's options.
+A command whose output is closed by its reader (egif … | head) stops there with exit code 141.
 `
 
 type Command = (argv: string[]) => Promise<number>
@@ -39,6 +41,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
+  // The hub keeps serving when its output is not read (runHub); every other command stops.
+  if (name !== 'start') stopWhenOutputCloses()
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP.trimStart())
     return name === undefined ? EXIT.USAGE : EXIT.OK

@@ -1,20 +1,52 @@
 /**
- * Keeps a process going when whoever reads its output stops reading (`npm run bench | head`, a log
- * reader of `egif start` that went away): what can no longer be printed is dropped. Without this
- * the first write after the reader left raises an unhandled `EPIPE`; in a hub that ends the
- * process, and pino's exit hook then retries its last log line against the closed pipe forever:
- * the process neither serves nor exits.
+ * What a process does when whoever reads its output stops reading (`npm run bench | head`,
+ * `egif trail export | head`, a log reader of `egif start` that went away). Without a rule the
+ * first write after the reader left raises an unhandled `EPIPE`: a stack trace, and in a hub the
+ * end of the process, after which pino's exit hook retries its last log line against the closed
+ * pipe forever: the process neither serves nor exits.
  */
-let kept = false
 
+/** The exit code of a command whose standard output was closed by its reader: 128 + SIGPIPE, what a shell reports for a Unix tool stopped that way. */
+export const EXIT_READER_GONE = 141
+
+let ruled = false
+
+function gone (err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED'
+}
+
+/**
+ * For a service (the hub, the bench): what can no longer be printed is dropped and the process
+ * goes on. Once a process: a process may start several hubs.
+ */
 export function keepRunningWhenOutputCloses (): void {
-  // Once a process: a process may start several hubs.
-  if (kept) return
-  kept = true
+  if (ruled) return
+  ruled = true
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return
+      if (gone(err)) return
       throw err
     })
   }
+}
+
+/**
+ * For a command whose product is its standard output (`egif trail export`, `egif inbox fetch`):
+ * when the reader has gone, the command stops at once, quietly, with {@link EXIT_READER_GONE},
+ * as a Unix tool does (`cat big | head`). What the hub already answered stays done; a request
+ * under way at that moment may or may not have reached it, as with any client stopped midway
+ * (`egif send` again with the same `--id` is answered as already accepted). A closed standard
+ * error only loses the commentary: the command goes on.
+ */
+export function stopWhenOutputCloses (): void {
+  if (ruled) return
+  ruled = true
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (gone(err)) process.exit(EXIT_READER_GONE)
+    throw err
+  })
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (gone(err)) return
+    throw err
+  })
 }
