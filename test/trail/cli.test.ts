@@ -1,25 +1,13 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Trail } from '../../src/trail/trail.js'
 import { KEYS, NOTE, headers, startHub } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { egif as run } from '../helpers/egif.js'
 import { jwkOf, ring, writeTrail } from './helpers.js'
 
-const BIN = fileURLToPath(new URL('../../bin/egif.js', import.meta.url))
-
-async function egif (args: string[], env: Record<string, string> = {}): Promise<{ code: number, out: string, err: string }> {
-  return await new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, EGIF_API_KEY: '', ...env } })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    p.on('close', (code) => { resolve({ code: code ?? -1, out, err }) })
-  })
-}
+const egif = async (args: string[], env: Record<string, string> = {}) => await run(args, { env })
 
 t.test('verify a data directory, then find a tampered record; export offline', async (t) => {
   const dir = tmpDir(t)
