@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../src/config/load.js'
 import { runHub } from '../../src/cli/run-hub.js'
@@ -10,19 +10,23 @@ import { useOcscDatabase } from './ocsc-database.js'
 /**
  * `npm start`: the GIN demo. Starts the simulators of the agencies' legacy systems — the HTTP back
  * office with the Bureau of the Budget's REST API on port 8081, MFA's correspondence system (SOAP)
- * on port 8082, the Revenue Department's drop folders in data/rd/ — then the hub with `hub.yaml`
- * on port 8080. With EGIF_DEMO_DATABASE_URL, OCSC's HR system is reached through its database.
+ * on port 8082, the Revenue Department's drop folders in data/rd/ (rd/ in EGIF_DATA_DIR when that
+ * is set) — then the hub with `hub.yaml` on port 8080. With EGIF_DEMO_DATABASE_URL, OCSC's HR system is reached through its database.
  */
 const file = fileURLToPath(new URL('./hub.yaml', import.meta.url))
 const cfg = loadConfig(file)
 // The demo's bearer token for the Budget Bureau's API; a real deployment sets its own.
 process.env.EGIF_DEMO_BB_TOKEN ??= 'demo-bb-api-token'
-// Folders in file-drop configurations are relative to hub.yaml; the drop folders must exist.
+// Folders in file-drop configurations are relative to hub.yaml; the drop folders must exist. Those
+// inside hub.yaml's data directory move with it when EGIF_DATA_DIR puts the data elsewhere, so a
+// demo run with its own data directory never reads nor writes the checkout's ./data.
+const dataDirOfFile = loadConfig(file, {}).hub.dataDir
 for (const p of cfg.participants) {
   const configs: Array<Record<string, unknown> | undefined> = [p.delivery.adapter === 'file-drop' ? p.delivery.config : undefined, ...p.inbound.filter((i) => i.adapter === 'file-drop').map((i) => i.config)]
   for (const c of configs) {
     if (c === undefined || typeof c.dir !== 'string') continue
-    const dir = resolve(dirname(file), c.dir)
+    const inData = relative(dataDirOfFile, resolve(dirname(file), c.dir))
+    const dir = inData.startsWith('..') || isAbsolute(inData) ? resolve(dirname(file), c.dir) : resolve(cfg.hub.dataDir, inData)
     c.dir = dir
     mkdirSync(dir, { recursive: true })
   }

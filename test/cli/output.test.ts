@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -21,9 +21,11 @@ async function health (url: string): Promise<number | undefined> {
 
 t.test('a hub whose output nobody reads any more keeps serving, and stops when asked (npm start | head)', { timeout: 120_000 }, async (t) => {
   const [port, legacyPort, ecmsPort] = [await freePort(), await freePort(), await freePort()]
+  const dataDir = tmpDir(t)
+  const checkoutHadData = existsSync(join(ROOT, 'data'))
   const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/gin-demo/run.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), EGIF_DEMO_LEGACY_PORT: String(legacyPort), EGIF_DEMO_ECMS_PORT: String(ecmsPort), EGIF_DATA_DIR: tmpDir(t) },
+    env: { ...process.env, PORT: String(port), EGIF_DEMO_LEGACY_PORT: String(legacyPort), EGIF_DEMO_ECMS_PORT: String(ecmsPort), EGIF_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<number | string>((resolve) => demo.once('exit', (code, signal) => { resolve(code ?? signal ?? '') }))
@@ -35,6 +37,9 @@ t.test('a hub whose output nobody reads any more keeps serving, and stops when a
   const url = `http://127.0.0.1:${port}`
   await until(async () => await health(url) === 200, 'the hub to answer', 60_000)
   t.equal(await health(url), 200, 'the hub answers')
+  // Its own data directory holds everything it writes, the Revenue Department's drop folders too.
+  t.ok(existsSync(join(dataDir, 'rd', 'inbox')) && existsSync(join(dataDir, 'rd', 'outbox')), 'the drop folders are in its data directory')
+  if (!checkoutHadData) t.notOk(existsSync(join(ROOT, 'data')), 'and nothing in the checkout\'s ./data')
   // The demo prints its banner once the hub listens; the failed write comes back a moment later.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   t.equal(await health(url), 200, 'and goes on answering after its writes to stdout failed')
