@@ -11,7 +11,8 @@ import { useOcscDatabase } from './ocsc-database.js'
  * `npm start`: the GIN demo. Starts the simulators of the agencies' legacy systems — the HTTP back
  * office with the Bureau of the Budget's REST API on port 8081, MFA's correspondence system (SOAP)
  * on port 8082, the Revenue Department's drop folders in data/rd/ (rd/ in EGIF_DATA_DIR when that
- * is set) — then the hub with `hub.yaml` on port 8080. With EGIF_DEMO_DATABASE_URL, OCSC's HR system is reached through its database.
+ * is set) — then the hub with `hub.yaml` on port 8080. With EGIF_DEMO_DATABASE_URL, OCSC's HR
+ * system is reached through its database.
  */
 const file = fileURLToPath(new URL('./hub.yaml', import.meta.url))
 const cfg = loadConfig(file)
