@@ -124,17 +124,21 @@ export interface ThreadChecksOptions {
   log?: Logger
   /**
    * The largest JavaScript heap of one check thread (MB): a document whose checks need more ends
-   * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default 512.
+   * that thread (its sender gets `EGIF_ERR_INTERNAL`) instead of the hub's memory. Default
+   * {@link CHECK_THREAD_HEAP_MB}.
    */
   maxHeapMb?: number
 }
+
+/** The default of {@link ThreadChecksOptions.maxHeapMb}: fifty times the default body limit (`limits.maxBodyBytes`, 10 MiB). */
+const CHECK_THREAD_HEAP_MB = 512
 
 /**
  * A check thread's young generation, MB (V8 makes it two semi-spaces of a third each, and a
  * large-object space). What a check allocates dies within the check, so a small one is collected
  * often and cheaply; V8's default for a thread (sized for a main thread) held ~18 MB more each.
  */
-export const CHECK_THREAD_YOUNG_MB = 12
+const CHECK_THREAD_YOUNG_MB = 12
 
 const ENTRY = new URL(`./check-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
 
@@ -174,7 +178,7 @@ export class ThreadChecks implements DocumentChecks {
 
   private constructor (private readonly data: CheckThreadData, opts: ThreadChecksOptions) {
     this.log = opts.log
-    this.maxHeapMb = opts.maxHeapMb ?? 512
+    this.maxHeapMb = opts.maxHeapMb ?? CHECK_THREAD_HEAP_MB
     // Receipts are asked for by requests waiting for them: they go in the next turn, never linger.
     this.signing = new FlushSchedule(async () => { this.handOverSigning() }, 0)
   }
