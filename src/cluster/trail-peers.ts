@@ -60,7 +60,7 @@ export class TrailPeers {
     if (this.polling) return
     this.polling = true
     try {
-      for (let n = 0; n < 16; n++) {
+      for (let n = 0; n < QUESTIONS_A_POLL; n++) {
         const raw = await this.redis.lpop(this.questions(this.log))
         if (raw === null) break
         void this.reply(raw)
@@ -127,6 +127,12 @@ export class TrailPeers {
 
 /** How often a process looks for questions about its trail (ms). */
 const POLL_MS = 200
+
+/**
+ * Most questions a poll takes off the list; the rest wait for the next poll, so that a burst of
+ * questions (an auditor's tool proving many messages) never holds the event loop for long.
+ */
+const QUESTIONS_A_POLL = 16
 
 /** How long a question waits for the process that keeps the trail (ms). */
 const ASK_MS = 5000
