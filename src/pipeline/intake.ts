@@ -60,6 +60,12 @@ export class Intake {
     }
     const contentType = header(req, 'content-type')
     const format = mediaFormat(contentType)
+    const coding = header(req, 'content-encoding')
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      // RFC 9110 §15.5.16: an unsupported content coding is a 415. Decoding it would put other
+      // bytes under the digest, the signatures and the receipt than the ones that were sent.
+      throw new HubError('EGIF_ERR_MEDIA_TYPE', `Content-Encoding ${coding} is not accepted: send the document's own bytes, which its digest, its signature and the receipt are over`)
+    }
     const digest = sha256Digest(req.body)
 
     const earlier = await deps.store.get(routing.sender, routing.messageId)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
 import { KEYS, NOTE, ORDER, headers, startHub } from '../helpers/hub.js'
 
 const sha = (s: string | Buffer): string => 'sha256:' + createHash('sha256').update(s).digest('hex')
@@ -85,6 +86,8 @@ t.test('headers, media types and sizes', async (t) => {
     ['no receiver', { ...XML, 'egif-receiver': '', 'egif-message-id': 'h-1' }, NOTE(), 400, 'EGIF_ERR_HEADER_MISSING'],
     ['text/plain', { ...XML, 'content-type': 'text/plain', 'egif-message-id': 'h-2' }, NOTE(), 415, 'EGIF_ERR_MEDIA_TYPE'],
     ['latin-1 charset', { ...XML, 'content-type': 'application/xml; charset=iso-8859-1', 'egif-message-id': 'h-3' }, NOTE(), 415, 'EGIF_ERR_MEDIA_TYPE'],
+    ['gzip body', { ...XML, 'content-encoding': 'gzip', 'egif-message-id': 'h-8' }, gzipSync(NOTE()), 415, 'EGIF_ERR_MEDIA_TYPE'],
+    ['gzip named on a plain body', { ...XML, 'content-encoding': 'gzip', 'egif-message-id': 'h-9' }, NOTE(), 415, 'EGIF_ERR_MEDIA_TYPE'],
     ['too large', { ...XML, 'egif-message-id': 'h-4' }, NOTE('x'.repeat(5000)), 413, 'EGIF_ERR_BODY_TOO_LARGE'],
     ['empty body', { ...XML, 'egif-message-id': 'h-5' }, '', 400, 'EGIF_ERR_BODY_EMPTY'],
     ['JSON without a type', { ...JSON_H, 'egif-document-type': '', 'egif-message-id': 'h-6' }, ORDER(), 400, 'EGIF_ERR_HEADER_MISSING']
@@ -96,6 +99,8 @@ t.test('headers, media types and sizes', async (t) => {
   }
   const charsetOk = await app.inject(post(KEYS.A, NOTE(), { ...XML, 'content-type': 'application/xml; charset=UTF-8', 'egif-message-id': 'h-7' }))
   t.equal(charsetOk.statusCode, 202, 'charset=UTF-8 is fine')
+  const identity = await app.inject(post(KEYS.A, NOTE(), { ...XML, 'content-encoding': 'identity', 'egif-message-id': 'h-10' }))
+  t.equal(identity.statusCode, 202, 'Content-Encoding: identity is the body as it is')
 })
 
 t.test('types, versions and schemas', async (t) => {
