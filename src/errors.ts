@@ -31,6 +31,8 @@ export const ERRORS = {
   EGIF_ERR_MESSAGE_AMBIGUOUS: { status: 409, title: 'Several senders used this message id: name the sender with ?sender=', retry: false },
   EGIF_ERR_NOT_FOUND: { status: 404, title: 'No such resource', retry: false },
   EGIF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not valid', retry: false },
+  EGIF_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'The request\'s header section is larger than the hub accepts', retry: false },
+  EGIF_ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive whole in time', retry: true },
   EGIF_ERR_INTERNAL: { status: 500, title: 'Internal error; the request may be retried', retry: true },
 
   // --- XML parsing (DESIGN §5) -----------------------------------------------------------------

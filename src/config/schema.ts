@@ -124,6 +124,7 @@ export const configSchema = {
       default: {},
       properties: {
         maxBodyBytes: { type: 'integer', minimum: 1024, default: 10485760 },
+        requestTimeoutMs: { type: 'integer', minimum: 1000, default: 300000, description: 'How long a request may take to arrive whole, headers and body (408 after); a request\'s headers alone must arrive within 60 s.' },
         xmlMaxDepth: { type: 'integer', minimum: 4, default: 64 },
         xmlMaxAttributes: { type: 'integer', minimum: 4, default: 64 },
         xmlMaxElements: { type: 'integer', minimum: 16, default: 200000 },

@@ -39,6 +39,8 @@ export interface HubConfig {
   }
   limits: {
     maxBodyBytes: number
+    /** How long a request may take to arrive whole (ms); 408 `EGIF_ERR_REQUEST_TIMEOUT` after. */
+    requestTimeoutMs: number
     xmlMaxDepth: number
     xmlMaxAttributes: number
     xmlMaxElements: number

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { HubError, isHubError } from '../errors.js'
 import type { Principal } from '../registry/participants.js'
 import { authenticate } from './auth.js'
-import { fromFastifyError, sendProblem } from './problem.js'
+import { answerClientError, fromFastifyError, sendProblem } from './problem.js'
 import type { Hub } from '../hub.js'
 import { messageRoutes } from './routes/messages.js'
 import { inboxRoutes } from './routes/inbox.js'
@@ -35,11 +35,17 @@ export function buildApp (hub: Hub, opts: AppOptions = {}): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger === false || opts.logger === undefined ? undefined : opts.logger,
     bodyLimit: hub.config.limits.maxBodyBytes,
+    // Fastify's default is no limit: a client sending its body a byte at a time would hold its
+    // connection for ever. Node's own limit on the headers (60 s) stays.
+    requestTimeout: hub.config.limits.requestTimeoutMs,
     // Message ids may be 128 characters; leave room for the rest of the path.
     routerOptions: { maxParamLength: 256 },
     // One log line per request would double the log volume at load; problems are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // What fastify and Node's parser refuse before a route runs is a problem document too.
+    frameworkErrors: (err, _req, reply) => { void sendProblem(reply, new HubError('EGIF_ERR_BAD_REQUEST', err.message)) },
+    clientErrorHandler: answerClientError,
     ...(tls !== undefined
       ? { https: { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false } }
       : {})

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyReply } from 'fastify'
 import { ERRORS, HubError, type ErrorCode } from '../errors.js'
 
@@ -34,4 +36,25 @@ export function fromFastifyError (err: { code?: string, statusCode?: number, mes
   if (err.statusCode === 415) return new HubError('EGIF_ERR_MEDIA_TYPE', err.message)
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new HubError('EGIF_ERR_BAD_REQUEST', err.message)
   return new HubError('EGIF_ERR_INTERNAL')
+}
+
+/**
+ * Answers a request that Node's HTTP parser refused before fastify saw it (a header section
+ * over Node's limit, a malformed request line or header, a request that did not arrive in time)
+ * with a problem document like every other refusal, then closes the connection (what follows on
+ * it cannot be read as requests). Fastify's own answer is JSON without a code.
+ */
+export function answerClientError (err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const hubErr = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new HubError('EGIF_ERR_HEADERS_TOO_LARGE', 'the request\'s header section is larger than the hub accepts (16 KiB, Node\'s --max-http-header-size)')
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new HubError('EGIF_ERR_REQUEST_TIMEOUT', 'the request did not arrive whole in time')
+      : new HubError('EGIF_ERR_BAD_REQUEST', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}: ${(err as { reason?: string }).reason ?? err.message})`)
+  if (socket.writable) {
+    const body = JSON.stringify(problemOf(hubErr))
+    socket.write(`HTTP/1.1 ${hubErr.status} ${STATUS_CODES[hubErr.status] ?? ''}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
 }
