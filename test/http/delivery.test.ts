@@ -142,6 +142,13 @@ t.test('pull: list, fetch the exact bytes with the seal, ack once; un-acked stay
   const page2 = await app.inject({ url: `/v1/inbox?limit=1&after=${String(page.json().next)}`, headers: headers(KEYS.B, {}) })
   t.same(page2.json().messages.map((m: { messageId: string }) => m.messageId), ['m-1'], 'the next page starts after it')
   t.equal(page2.json().next, undefined, 'and is the last')
+  const zero = await app.inject({ url: '/v1/inbox?limit=0', headers: headers(KEYS.B, {}) })
+  t.equal(zero.json().messages.length, 1, 'limit 0 is taken as 1')
+  for (const bad of ['abc', '-5', '1.5']) {
+    const res = await app.inject({ url: `/v1/inbox?limit=${bad}`, headers: headers(KEYS.B, {}) })
+    t.equal(res.statusCode, 400, `limit=${bad} is refused`)
+    t.match(res.json(), { code: 'EGIF_ERR_BAD_REQUEST', detail: 'limit must be a whole number' })
+  }
   const fetched = await app.inject({ url: '/v1/inbox/m-1', headers: headers(KEYS.B, {}) })
   t.equal(fetched.statusCode, 200)
   t.equal(fetched.body, bodies[1], 'the exact bytes')

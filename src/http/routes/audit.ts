@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { HubError } from '../../errors.js'
 import type { Principal } from '../../registry/participants.js'
 import { consistencyProof, messageProof } from '../../trail/proofs.js'
+import { wholeNumber } from '../query.js'
 
 /**
  * The audit trail over HTTP (docs/audit.md). Auditors search and export; anyone authenticated
@@ -20,8 +21,8 @@ export async function auditRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Record<string, string | undefined> }>('/v1/audit/events', async (req) => {
     auditor(req.principal())
     const q = req.query
-    const after = q.after !== undefined ? count(q.after, 'after') : undefined
-    const limit = q.limit !== undefined ? count(q.limit, 'limit') : undefined
+    const after = q.after !== undefined ? wholeNumber(q.after, 'after') : undefined
+    const limit = q.limit !== undefined ? wholeNumber(q.limit, 'limit') : undefined
     const page = trail.search({ messageId: q.messageId, participant: q.participant, documentType: q.documentType, from: time(q.from, 'from'), to: time(q.to, 'to'), limit, after })
     return { log: trail.log, records: page.records, ...(page.next !== undefined ? { next: String(page.next) } : {}) }
   })
@@ -45,8 +46,8 @@ export async function auditRoutes (app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { from?: string, to?: string, log?: string } }>('/v1/trail/consistency', async (req) => {
     req.principal()
-    const from = count(req.query.from, 'from')
-    const to = req.query.to !== undefined ? count(req.query.to, 'to') : undefined
+    const from = wholeNumber(req.query.from, 'from')
+    const to = req.query.to !== undefined ? wholeNumber(req.query.to, 'to') : undefined
     const log = elsewhere(req.query.log)
     if (log !== undefined) return await hub.trailPeers!.ask(log, { kind: 'consistency', from, ...(to !== undefined ? { to } : {}) })
     return consistencyProof(trail, from, to)
@@ -76,9 +77,4 @@ function time (v: string | undefined, what: string): string | undefined {
   const t = Date.parse(v)
   if (Number.isNaN(t)) throw new HubError('EGIF_ERR_BAD_REQUEST', `${what} must be an ISO 8601 time`)
   return new Date(t).toISOString()
-}
-
-function count (v: string | undefined, what: string): number {
-  if (v === undefined || !/^\d{1,15}$/.test(v)) throw new HubError('EGIF_ERR_BAD_REQUEST', `${what} must be a whole number`)
-  return Number(v)
 }

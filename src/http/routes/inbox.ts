@@ -4,6 +4,7 @@ import { routingHeaders } from '../../adapters-sdk/headers.js'
 import type { Principal } from '../../registry/participants.js'
 import type { StoredMessage } from '../../store/types.js'
 import { findVisible } from './messages.js'
+import { pageLimit } from '../query.js'
 
 /** The mailbox of a pull participant (DESIGN §1): list, fetch, ack. */
 export async function inboxRoutes (app: FastifyInstance): Promise<void> {
@@ -23,7 +24,7 @@ export async function inboxRoutes (app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { limit?: string, after?: string } }>('/v1/inbox', async (req) => {
     const me = receiver(req.principal())
-    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100))
+    const limit = pageLimit(req.query.limit)
     if (req.query.after !== undefined && !/^\d{1,15}$/.test(req.query.after)) throw new HubError('EGIF_ERR_BAD_REQUEST', 'after must be the next cursor of an earlier page')
     const page = await hub.store.inbox(me, { after: req.query.after, limit })
     return {
