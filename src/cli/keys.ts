@@ -8,7 +8,8 @@ import { EXIT, UsageError, parse } from './args.js'
 const HELP = `
 Usage: egif keys new --subject "CN=…,O=…,C=TH" [--alg ES256] [--days 730] [--csr] [--out <prefix>]
        egif keys api-key            a new random API key and the hash to configure
-       egif keys hash [<api key>]   the hash of an API key (from standard input when omitted)
+       egif keys hash [<api key>]   the hash of an API key (from standard input when omitted;
+                                    a key that starts with "-": egif keys hash -- <api key>)
 
 keys new writes <prefix>.key (the private key, PKCS#8 PEM, mode 0600) and either <prefix>.pem (a
 self-signed certificate) or, with --csr, <prefix>.csr (a request to send to your CA). It never
@@ -54,7 +55,9 @@ export async function keys (argv: string[]): Promise<number> {
     return EXIT.OK
   }
   if (action === 'api-key') {
-    const key = randomBytes(32).toString('base64url')
+    // 256 random bits. The prefix names what it is (to a reader, to a secret scanner) and keeps a
+    // key from starting with "-", which a command line would take for an option (base64url has it).
+    const key = `egif_${randomBytes(32).toString('base64url')}`
     process.stdout.write(`api key (give it to the agency, store it nowhere else): ${key}\nconfigure:                                          ${hashApiKey(key)}\n`)
     return EXIT.OK
   }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { KEYS, NOTE, ORDER, headers, startHub, startSink, until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { egif as run } from '../helpers/egif.js'
+import { hashApiKey } from '../../src/registry/participants.js'
 
 const LETTER = fileURLToPath(new URL('../../examples/gin-demo/messages/letter-mfa-to-ocsc.xml', import.meta.url))
 
@@ -114,4 +115,9 @@ t.test('API keys: make one and hash one', async (t) => {
   const hashed = await egif(['keys', 'hash', key])
   t.equal(hashed.out.trim(), hash, 'keys hash gives the hash keys api-key printed')
   t.equal((await egif(['keys', 'hash'], `${key}\n`)).out.trim(), hash, 'also from standard input')
+  t.match(key, /^egif_[A-Za-z0-9_-]{43}$/, 'a new key names what it is and never starts with "-"')
+  // A key of another origin may start with "-": after "--" it is the key, not an option.
+  const dashed = await egif(['keys', 'hash', '--', '-Xk2jsd8f7sdf'])
+  t.equal(dashed.code, 0, dashed.err)
+  t.equal(dashed.out.trim(), hashApiKey('-Xk2jsd8f7sdf'))
 })
