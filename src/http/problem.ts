@@ -48,7 +48,7 @@ export function answerClientError (err: NodeJS.ErrnoException, socket: Socket): 
   // A reset connection has no one to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const hubErr = err.code === 'HPE_HEADER_OVERFLOW'
-    ? new HubError('EGIF_ERR_HEADERS_TOO_LARGE', 'the request\'s header section is larger than the hub accepts (16 KiB, Node\'s --max-http-header-size)')
+    ? new HubError('EGIF_ERR_HEADERS_TOO_LARGE', 'the request\'s header section is larger than the hub accepts (Node\'s --max-http-header-size: 16 KiB unless set)')
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new HubError('EGIF_ERR_REQUEST_TIMEOUT', 'the request did not arrive whole in time')
       : new HubError('EGIF_ERR_BAD_REQUEST', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}: ${(err as { reason?: string }).reason ?? err.message})`)
