@@ -7,6 +7,7 @@ import { EXIT_READER_GONE } from '../../src/cli/output.js'
 import { freePort } from '../helpers/child-hub.js'
 import { until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { egif } from '../helpers/egif.js'
 import { ring, writeTrail } from '../trail/helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -48,30 +49,18 @@ t.test('a hub whose output nobody reads any more keeps serving, and stops when a
   t.notMatch(stderr, /EPIPE|Unhandled/, stderr.slice(-500))
 })
 
-/** Runs `egif` with its standard output read until `readUntil` says enough, then closed; the exit code and standard error. */
-async function egifReaderGone (args: string[], readUntil: (out: string) => boolean, opts: { closeStderr?: boolean } = {}): Promise<{ code: number | string, out: string, err: string }> {
-  const p = spawn(process.execPath, [join(ROOT, 'bin', 'egif.js'), ...args], { env: { ...process.env, EGIF_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  if (readUntil('')) p.stdout.destroy()
-  else p.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; if (readUntil(out)) p.stdout.destroy() })
-  if (opts.closeStderr === true) p.stderr.destroy()
-  else p.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })
-  return await new Promise((resolve) => p.once('exit', (code, signal) => { resolve({ code: code ?? signal ?? '', out, err }) }))
-}
-
 t.test('a command whose output nobody reads any more stops at once, quietly, exit code 141 (egif … | head)', { timeout: 60_000 }, async (t) => {
-  const none = await egifReaderGone(['keys', 'api-key'], () => true)
+  const none = await egif(['keys', 'api-key'], { readUntil: () => true })
   t.equal(none.code, EXIT_READER_GONE, 'nothing read: 128 + SIGPIPE')
   t.equal(none.err, '', 'no stack trace, no message')
 
   // An export far larger than a pipe holds, read up to its first line (head -1).
   const dir = tmpDir(t)
   await writeTrail(join(dir, 'trail'), ring(), 400, 50)
-  const whole = await egifReaderGone(['trail', 'export', '--data-dir', dir], () => false)
+  const whole = await egif(['trail', 'export', '--data-dir', dir])
   t.equal(whole.code, 0, whole.err)
   t.ok(whole.out.length > 256 * 1024, `the export is larger than a pipe holds (${whole.out.length} bytes)`)
-  const head = await egifReaderGone(['trail', 'export', '--data-dir', dir], (out) => out.includes('\n'))
+  const head = await egif(['trail', 'export', '--data-dir', dir], { readUntil: (out) => out.includes('\n') })
   t.equal(head.code, EXIT_READER_GONE, 'stopped when the reader left')
   t.ok(head.out.length < whole.out.length, 'before the end of the export')
   t.equal(head.err, '', 'quietly')
@@ -82,9 +71,9 @@ t.test('a command whose standard error nobody reads goes on and ends with its ow
   await writeTrail(join(dir, 'trail'), ring(), 5, 5)
   // --out: the result goes to a file, and the one line on standard error has no reader.
   const bundle = join(dir, 'all.jsonl')
-  const r = await egifReaderGone(['trail', 'export', '--data-dir', dir, '--out', bundle], () => false, { closeStderr: true })
+  const r = await egif(['trail', 'export', '--data-dir', dir, '--out', bundle], { closeStderr: true })
   t.equal(r.code, 0)
   t.match(readFileSync(bundle, 'utf8'), /"i":14,[^\n]*\n(\{"checkpoint":[^\n]*\n)+$/, 'the bundle is written to its last record and checkpoint')
-  const usage = await egifReaderGone(['trail', 'export', '--from', 'yesterday'], () => false, { closeStderr: true })
+  const usage = await egif(['trail', 'export', '--from', 'yesterday'], { closeStderr: true })
   t.equal(usage.code, 2, 'a usage error is still a usage error')
 })
