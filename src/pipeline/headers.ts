@@ -61,3 +61,13 @@ export function mediaFormat (contentType: string | undefined): 'xml' | 'json' {
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return 'json'
   throw new HubError('EGIF_ERR_MEDIA_TYPE', `Content-Type ${type} is not accepted: send application/xml or application/json`)
 }
+
+/**
+ * Stage: the body is the document's own bytes, which its digest, its signatures and the receipt
+ * are over. A content coding (gzip, deflate, br) is refused, never decoded: a 415, as RFC 9110
+ * §15.5.16 has it for a coding the server does not take.
+ */
+export function identityCoding (contentEncoding: string | undefined): void {
+  if (contentEncoding === undefined || contentEncoding.trim().toLowerCase() === 'identity') return
+  throw new HubError('EGIF_ERR_MEDIA_TYPE', `Content-Encoding ${contentEncoding} is not accepted: send the document's own bytes, which its digest, its signature and the receipt are over`)
+}

@@ -6,7 +6,7 @@ import type { MessageMeta, Receipt, StoredMessage } from '../store/types.js'
 import { withSignature } from '../store/state.js'
 import type { HubSigner } from '../delivery/signer.js'
 import type { CheckResult, IntakeRequest, Routing } from './context.js'
-import { mediaFormat, readRouting } from './headers.js'
+import { identityCoding, mediaFormat, readRouting } from './headers.js'
 import type { DocumentChecks } from './check-pool.js'
 import { authorizeRoute } from './authorize.js'
 import type { Trail } from '../trail/trail.js'
@@ -60,12 +60,7 @@ export class Intake {
     }
     const contentType = header(req, 'content-type')
     const format = mediaFormat(contentType)
-    const coding = header(req, 'content-encoding')
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-      // RFC 9110 §15.5.16: an unsupported content coding is a 415. Decoding it would put other
-      // bytes under the digest, the signatures and the receipt than the ones that were sent.
-      throw new HubError('EGIF_ERR_MEDIA_TYPE', `Content-Encoding ${coding} is not accepted: send the document's own bytes, which its digest, its signature and the receipt are over`)
-    }
+    identityCoding(header(req, 'content-encoding'))
     const digest = sha256Digest(req.body)
 
     const earlier = await deps.store.get(routing.sender, routing.messageId)
