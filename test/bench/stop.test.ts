@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { until } from '../helpers/hub.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -53,8 +54,7 @@ t.test('a bench stopped with SIGTERM mid-run stops its hubs, sink and Redis and 
     // esbuild service, which ends when its parent does) is given a few seconds to notice.
     const own = (c: { args: string[] }): boolean => c.args.some((a) => a.endsWith('server-main.js')) || c.args[0].startsWith('redis-server')
     t.same(children.filter((c) => own(c) && alive(c.pid)).map((c) => c.args.join(' ')), [], 'none of its processes is left')
-    const deadline = Date.now() + 5000
-    while (children.some((c) => alive(c.pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    await until(() => !children.some((c) => alive(c.pid)), 'the bench\'s other children to end', 5000).catch(() => { /* the assertion below names them */ })
     t.same(children.filter((c) => alive(c.pid)).map((c) => c.args.join(' ')), [], 'nor any other child of it, moments later')
     t.notOk(existsSync(redisDir), 'Redis\'s directory is removed')
     t.same([...benchDirs()].filter((d) => !dirsBefore.has(d)), [], 'no directory of the run is left in the temporary directory')
