@@ -1,7 +1,7 @@
 import t from 'tap'
 import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
-import { KEYS, startHub } from '../helpers/hub.js'
+import { KEYS, startHub, until } from '../helpers/hub.js'
 
 /** Sends raw bytes on a new connection and reads until the hub closes it: the status line and the parsed problem. */
 async function raw (port: number, request: string, hold?: (socket: Socket) => void): Promise<{ status: number, type: string, problem: Record<string, unknown> }> {
@@ -50,11 +50,9 @@ t.test('what Node\'s parser and fastify refuse before a route runs is a problem 
   let serverSide: Socket | undefined
   app.server.on('connection', (s: Socket) => { serverSide = s })
   const late = await raw(port, 'POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc', () => {
-    const raise = (): void => {
-      if (serverSide === undefined) { setTimeout(raise, 10); return }
+    void until(() => serverSide !== undefined, 'the hub to take the connection').then(() => {
       app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), serverSide)
-    }
-    setTimeout(raise, 50)
+    })
   })
   t.equal(late.status, 408)
   t.match(late.problem, { code: 'EGIF_ERR_REQUEST_TIMEOUT', retryable: true })
