@@ -15,6 +15,12 @@ function gone (err: NodeJS.ErrnoException): boolean {
   return err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED'
 }
 
+/** An output's error listener that drops what its gone reader can no longer take, and lets any other error through. */
+function dropWhenGone (err: NodeJS.ErrnoException): void {
+  if (gone(err)) return
+  throw err
+}
+
 /**
  * For a service (the hub, the bench): what can no longer be printed is dropped and the process
  * goes on. Once a process: a process may start several hubs.
@@ -22,12 +28,8 @@ function gone (err: NodeJS.ErrnoException): boolean {
 export function keepRunningWhenOutputCloses (): void {
   if (ruled) return
   ruled = true
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (gone(err)) return
-      throw err
-    })
-  }
+  process.stdout.on('error', dropWhenGone)
+  process.stderr.on('error', dropWhenGone)
 }
 
 /**
@@ -45,8 +47,5 @@ export function stopWhenOutputCloses (): void {
     if (gone(err)) process.exit(EXIT_READER_GONE)
     throw err
   })
-  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-    if (gone(err)) return
-    throw err
-  })
+  process.stderr.on('error', dropWhenGone)
 }
