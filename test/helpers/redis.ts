@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
+import { until } from './hub.js'
 
 /** The shared Redis of the machine (CI starts it). Tests never stop or reconfigure it. */
 export const SHARED_REDIS = process.env.EGIF_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -34,22 +35,30 @@ export async function redisPrefix (t: Test, url = SHARED_REDIS): Promise<string>
 /**
  * The commands clients (not scripts) send for keys under `prefix` while `work` runs, as Redis sees
  * them; a script is `script` whether it came as EVALSHA or (the first time on a connection) EVAL.
- * With `args`, another command is followed by its arguments after the key (`hget data`).
+ * With `args`, another command is followed by its arguments after the key (`hget data`). With
+ * `settled`, what `work` set going goes on being watched until `settled` says the list is whole
+ * (at most 10 s; the caller's assertions then show what came).
  */
-export async function commandsSent (prefix: string, work: () => Promise<void>, opts: { args?: boolean } = {}): Promise<string[]> {
+export async function commandsSent (prefix: string, work: () => Promise<void>, opts: { args?: boolean, settled?: (seen: string[]) => boolean } = {}): Promise<string[]> {
   const seen: string[] = []
+  const end = `${prefix}:commands-sent-end:${randomUUID()}`
+  let ended = false
   const client = new Redis(SHARED_REDIS)
   const monitor = await client.monitor()
-  client.disconnect()
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[1] === end) { ended = true; return }
     const name = args[0].toLowerCase()
     if (source !== 'lua' && args.some((a) => a.startsWith(`${prefix}:`))) seen.push(name === 'eval' || name === 'evalsha' ? 'script' : opts.args === true ? `${name} ${args.slice(2).join(' ')}`.trim() : name)
   })
   try {
     await work()
-    // A command seen by Redis reaches the monitor just after its answer reached the client.
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    if (opts.settled !== undefined) await until(() => opts.settled!(seen), 'the commands to settle', 10_000).catch(() => {})
+    // Redis shows commands to a monitor in the order it runs them: once the monitor has seen a
+    // marker sent now, it has seen every command that ran before it.
+    await client.echo(end)
+    await until(() => ended, 'the monitor to see the marker', 10_000)
   } finally {
+    client.disconnect()
     // Lines Redis sent before it saw the disconnect arrive after the client left monitoring mode,
     // and ioredis reports each as a reply nobody asked for: nothing this helper still reads.
     monitor.on('error', () => {})

@@ -25,8 +25,7 @@ t.test('an add is one script; a job taken is one read for the batch, a finished 
   const handled: string[] = []
   const taking = await commandsSent(prefix, async () => {
     q.process(async (j) => { handled.push(j.messageId) }, 8)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  })
+  }, { settled: (seen) => seen.filter((c) => c !== 'xgroup').length >= 4 })
   t.same(handled.sort(), ['first', 'rt'])
   const commands = taking.filter((c) => c !== 'xgroup')
   t.equal(commands[0], 'xreadgroup')

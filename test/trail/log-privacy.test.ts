@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { hashApiKey } from '../../src/registry/participants.js'
 import { freePort, startChildHub, writeConfig } from '../helpers/child-hub.js'
-import { FIXTURE_TYPES, KEYS } from '../helpers/hub.js'
+import { FIXTURE_TYPES, KEYS, until } from '../helpers/hub.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 // A real hub process at the most verbose level, its output read whole: through acceptance,
@@ -36,11 +36,8 @@ t.test('logs at trace level hold no document bodies, keys or personal data', asy
   t.equal(await send('bad-1', JSON.stringify({ schemaVersion: '1.0', orderId: secret, amount: 'x', citizenId: secret })), 422)
   t.equal(await send('bad-2', `{"citizenId":"${secret}"`), 400)
   // Wait for the delivery to be dead-lettered after its failed attempts.
-  for (let i = 0; i < 200; i++) {
-    const s = await (await fetch(`${hub.url}/v1/messages/ok-1`, { headers: { authorization: `Bearer ${KEYS.A}` } })).json() as { state: string }
-    if (s.state === 'dead-lettered') break
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  const state = async (): Promise<string> => ((await (await fetch(`${hub.url}/v1/messages/ok-1`, { headers: { authorization: `Bearer ${KEYS.A}` } })).json()) as { state: string }).state
+  await until(async () => await state() === 'dead-lettered', 'the delivery to be dead-lettered', 30_000)
   hub.proc.kill('SIGTERM')
   await hub.exited
   const out = hub.output()
