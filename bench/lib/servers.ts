@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './free-port.js'
 import { onStopSignal } from './signals.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -156,17 +156,6 @@ export function startPerfRecording (file: string): { stop: () => Promise<void> }
       if (code !== 0 && signal !== 'SIGINT') throw new Error(`perf record ended with ${signal ?? String(code)}: ${err.trim().split('\n').slice(-3).join(' ')}`)
     }
   }
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
-    })
-  })
 }
 
 export interface BenchRedis { url: string, proc: ChildProcess, stop: () => Promise<ProcStats> }
