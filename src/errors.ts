@@ -30,6 +30,7 @@ export const ERRORS = {
   EGIF_ERR_SHUTTING_DOWN: { status: 503, title: 'The hub is shutting down; send again to another instance or later', retry: true },
   EGIF_ERR_MESSAGE_AMBIGUOUS: { status: 409, title: 'Several senders used this message id: name the sender with ?sender=', retry: false },
   EGIF_ERR_NOT_FOUND: { status: 404, title: 'No such resource', retry: false },
+  EGIF_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not answer this method', retry: false },
   EGIF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not valid', retry: false },
   EGIF_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'The request\'s header section is larger than the hub accepts', retry: false },
   EGIF_ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive whole in time', retry: true },

@@ -4,6 +4,7 @@ import { HubError, isHubError } from '../errors.js'
 import type { Principal } from '../registry/participants.js'
 import { authenticate } from './auth.js'
 import { answerClientError, fromFastifyError, sendProblem } from './problem.js'
+import { RouteMethods } from './route-methods.js'
 import type { Hub } from '../hub.js'
 import { messageRoutes } from './routes/messages.js'
 import { inboxRoutes } from './routes/inbox.js'
@@ -64,7 +65,15 @@ export function buildApp (hub: Hub, opts: AppOptions = {}): FastifyInstance {
     if (hubErr.status >= 500) req.log.error({ err }, 'request failed')
     return sendProblem(reply, hubErr)
   })
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, new HubError('EGIF_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)))
+  const methods = new RouteMethods()
+  app.addHook('onRoute', (route) => { methods.add(route.url, route.method) })
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]
+    const allowed = methods.allowed(path)
+    if (allowed.length === 0) return sendProblem(reply, new HubError('EGIF_ERR_NOT_FOUND', `no route ${req.method} ${path}`))
+    void reply.header('allow', allowed.join(', '))
+    return sendProblem(reply, new HubError('EGIF_ERR_METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${req.method}`))
+  })
 
   app.get('/health', async () => ({ status: 'ok' }))
   app.get('/ready', async (_req, reply) => {

@@ -186,6 +186,18 @@ t.test('directory, health, readiness and keys', async (t) => {
   const unknown = await app.inject({ url: '/v1/nothing' })
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'EGIF_ERR_NOT_FOUND')
+  // A path the hub has, with a method it does not answer there: 405 and the methods it does.
+  const wrong = await app.inject({ method: 'DELETE', url: '/v1/messages', headers: headers(KEYS.A, {}) })
+  t.equal(wrong.statusCode, 405)
+  t.equal(wrong.headers.allow, 'POST')
+  t.match(wrong.json(), { code: 'EGIF_ERR_METHOD_NOT_ALLOWED', detail: '/v1/messages answers POST, not DELETE' })
+  const status = await app.inject({ method: 'PUT', url: '/v1/messages/some-id?sender=TH-A' })
+  t.equal(status.statusCode, 405, 'a path with a parameter')
+  t.equal(status.headers.allow, 'GET, HEAD')
+  const ack = await app.inject({ method: 'GET', url: '/v1/inbox/some-id/ack' })
+  t.equal(ack.headers.allow, 'POST')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/messages/a/b' })).statusCode, 404, 'a segment more is no such path')
+  t.equal((await app.inject({ method: 'DELETE', url: '/v1/inbox/' })).statusCode, 404, 'nor is an empty id')
 })
 
 t.test('many messages with the same bytes at once are each accepted', async (t) => {
