@@ -5,11 +5,11 @@
 export class RouteMethods {
   private readonly routes = new Map<string, { pattern: RegExp, methods: Set<string> }>()
 
-  /** A route as fastify registers it: `:name` matches one path segment. */
+  /** A route as fastify registers it: `:name` matches one path segment, `*` the rest of the path. */
   add (url: string, method: string | string[]): void {
     let route = this.routes.get(url)
     if (route === undefined) {
-      const segments = url.split('/').map((s) => s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      const segments = url.split('/').map((s) => s.startsWith(':') ? '[^/]+' : s === '*' ? '.*' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       route = { pattern: new RegExp(`^${segments.join('/')}$`), methods: new Set() }
       this.routes.set(url, route)
     }
