@@ -15,7 +15,7 @@ import { StreamQueue } from './queue/redis-streams.js'
 import { RedisStore } from './store/redis-store.js'
 import { checkRedis } from './cluster/redis-checks.js'
 import { SharedJwks } from './cluster/shared-jwks.js'
-import type { DeliveryQueue } from './queue/queue.js'
+import { withTimeout, type DeliveryQueue } from './queue/queue.js'
 import { AdapterRegistry } from './adapters-sdk/registry.js'
 import type { Adapter } from './adapters-sdk/types.js'
 import type { DocumentSigner } from './adapters-sdk/signing.js'
@@ -30,6 +30,7 @@ import { exportHubKeyPem, generateHubKey, loadHubKey, type HubKey } from './cryp
 import { HubKeyRing } from './crypto/jwks.js'
 import { sealFor, signReceipt } from './crypto/receipt.js'
 import { Trail } from './trail/trail.js'
+import { HubMetrics } from './metrics.js'
 import { BodyArchive } from './trail/archive.js'
 import { consistencyProof, messageProof } from './trail/proofs.js'
 import { TrailPeers } from './cluster/trail-peers.js'
@@ -98,6 +99,9 @@ export class Hub {
   trailPeers: TrailPeers | undefined
   /** `embedded` (one process, journal in the data directory) or `cluster` (Redis: store and queue). */
   readonly mode: 'embedded' | 'cluster'
+  /** What this process counted since it started (`GET /v1/admin/metrics`). */
+  readonly metrics = new HubMetrics()
+  private readonly startedAt = Date.now()
 
   private constructor (
     readonly config: HubConfig,
@@ -115,6 +119,7 @@ export class Hub {
     readonly checks: DocumentChecks
   ) {
     this.mode = config.redisUrl !== undefined ? 'cluster' : 'embedded'
+    trail.onRecord = (e) => { this.metrics.recorded(e) }
     const signer: HubSigner = {
       // Receipts in the check threads when there are any (handed over in batches, see
       // ThreadChecks.signReceipt), else on the event loop. Seals are made by the checks themselves.
@@ -304,6 +309,21 @@ export class Hub {
     if (!this.accepting) return { ready: false, mode: this.mode, reason: 'shutting down' }
     if (!this.store.ready()) return { ready: false, mode: this.mode, reason: this.mode === 'cluster' ? 'Redis is not reachable' : 'the data directory cannot be written' }
     return { ready: true, mode: this.mode }
+  }
+
+  /** The metrics in the Prometheus text format: the counters, and gauges read now. */
+  async metricsText (): Promise<string> {
+    const count = this.queue.count
+    const pending = count === undefined ? this.queue.size() : await withTimeout(count.call(this.queue), 1000, 'the queue\'s count').catch(() => Number.NaN)
+    const ready = this.readiness().ready
+    return this.metrics.render([
+      { name: 'egif_info', help: 'The hub and this process\'s mode (always 1)', value: 1, labels: { hub: this.config.hub.id, mode: this.mode, log: this.trail.log } },
+      { name: 'egif_ready', help: 'Whether this process accepts messages now (1) or not (0: shutting down, storage away)', value: ready ? 1 : 0 },
+      { name: 'egif_queue_pending', help: 'Delivery jobs waiting or running (the whole cluster\'s in cluster mode; NaN while the queue cannot be read)', value: pending },
+      { name: 'egif_trail_size', help: 'Records in this process\'s audit trail', value: this.trail.size },
+      { name: 'egif_process_start_time_seconds', help: 'When this process started, seconds since the epoch', value: Math.floor(this.startedAt / 1000) },
+      { name: 'egif_process_resident_memory_bytes', help: 'Resident memory of this process', value: process.memoryUsage.rss() }
+    ])
   }
 
   jwks (): unknown {

@@ -42,6 +42,8 @@ export interface DeliveryQueue {
   process: (handler: JobHandler, concurrency: number) => void
   /** Jobs added and not yet finished (waiting, delayed or running). */
   size: () => number
+  /** The Redis drivers: jobs waiting, delayed or running in the whole cluster, read from Redis. */
+  count?: () => Promise<number>
   close: () => Promise<void>
 }
 

@@ -49,6 +49,8 @@ export interface TrailPosition {
  */
 export class Trail {
   private readonly checkpointEvery: number
+  /** Told of every record taken (the hub's metrics); never throws into the append. */
+  onRecord: ((e: TrailEvent) => void) | undefined
   private readonly timer: NodeJS.Timeout
   private durable = 0
   /** Where the next record starts in the file (lines are written in the order they are begun). */
@@ -112,6 +114,7 @@ export class Trail {
     const { line, record } = encodeRecordAndFields(index, toHex(this.ix.head), at, e)
     this.ix.add(record, leafHash(line), this.nextOffset, line.length)
     this.nextOffset += line.length + 1
+    this.onRecord?.(e)
     const done = this.records.append(line, opts).then(() => {
       const before = this.durable
       this.durable = Math.max(this.durable, index + 1)

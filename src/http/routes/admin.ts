@@ -5,7 +5,7 @@ import type { Principal } from '../../registry/participants.js'
 import type { StoredMessage } from '../../store/types.js'
 
 function operator (who: Principal): Principal {
-  if (who.role !== 'operator') throw new HubError('EGIF_ERR_AUTH_FORBIDDEN', 'dead letters are for operators (configured under operators)')
+  if (who.role !== 'operator') throw new HubError('EGIF_ERR_AUTH_FORBIDDEN', 'dead letters and metrics are for operators (configured under operators)')
   return who
 }
 
@@ -26,11 +26,16 @@ function deadLetterView (m: StoredMessage): Record<string, unknown> {
 }
 
 /**
- * Operator routes: dead letters, listed and replayed. A replay puts the message back in the queue
+ * Operator routes: the process's metrics, and dead letters, listed and replayed. A replay puts the message back in the queue
  * with its attempts counted from one again, and is recorded as a `replayed` event naming the operator.
  */
 export async function adminRoutes (app: FastifyInstance): Promise<void> {
   const hub = app.hub
+
+  app.get('/v1/admin/metrics', async (req, reply) => {
+    operator(req.principal())
+    return await reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(await hub.metricsText())
+  })
 
   app.get('/v1/admin/dead-letters', async (req) => {
     operator(req.principal())
