@@ -49,7 +49,7 @@ export interface TrailPosition {
  */
 export class Trail {
   private readonly checkpointEvery: number
-  /** Told of every record taken (the hub's metrics); never throws into the append. */
+  /** Told of every record as it is taken (the hub's metrics); must not throw: it runs inside the append. */
   onRecord: ((e: TrailEvent) => void) | undefined
   private readonly timer: NodeJS.Timeout
   private durable = 0

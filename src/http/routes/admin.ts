@@ -26,8 +26,9 @@ function deadLetterView (m: StoredMessage): Record<string, unknown> {
 }
 
 /**
- * Operator routes: the process's metrics, and dead letters, listed and replayed. A replay puts the message back in the queue
- * with its attempts counted from one again, and is recorded as a `replayed` event naming the operator.
+ * Operator routes: the process's metrics, and dead letters, listed and replayed. A replay puts the
+ * message back in the queue with its attempts counted from one again, and is recorded as a
+ * `replayed` event naming the operator.
  */
 export async function adminRoutes (app: FastifyInstance): Promise<void> {
   const hub = app.hub
