@@ -2,22 +2,20 @@ import t from 'tap'
 import { pino } from 'pino'
 import { Hub } from '../../src/hub.js'
 import { buildApp } from '../../src/http/app.js'
-import { hashApiKey } from '../../src/registry/participants.js'
-import { KEYS, NOTE, headers, testConfig, until } from '../helpers/hub.js'
+import { KEYS, NOTE, headers, testConfig, until, withOperator } from '../helpers/hub.js'
 import { SHARED_REDIS, redisPrefix } from '../helpers/redis.js'
 import { tmpDir } from '../helpers/tmp.js'
 
-const OPERATOR_KEY = 'key-operator-0123456789'
 
 t.test('a cluster process\'s metrics: its mode, and the queue\'s pending deliveries read from Redis', async (t) => {
   const prefix = await redisPrefix(t)
-  const cfg = testConfig(tmpDir(t), 'http://127.0.0.1:9/unused', (raw) => { raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(OPERATOR_KEY)] }] })
+  const cfg = testConfig(tmpDir(t), 'http://127.0.0.1:9/unused', withOperator)
   // Deliveries to TH-C wait a minute before their first retry: they stay pending while read.
   const hub = await Hub.create({ ...cfg, redisUrl: SHARED_REDIS, cluster: { ...cfg.cluster, prefix }, delivery: { ...cfg.delivery, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } }, { log: pino({ level: 'silent' }) })
   const app = buildApp(hub)
   await app.ready()
   t.teardown(async () => { await hub.close(); await app.close() })
-  const scrape = async (): Promise<string> => (await app.inject({ url: '/v1/admin/metrics', headers: headers(OPERATOR_KEY, {}) })).body
+  const scrape = async (): Promise<string> => (await app.inject({ url: '/v1/admin/metrics', headers: headers(KEYS.OPERATOR, {}) })).body
   t.match(await scrape(), /\negif_queue_pending 0\n/)
   for (const id of ['c-1', 'c-2']) {
     const res = await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': 'TH-C', 'egif-message-id': id }) })

@@ -9,7 +9,7 @@ import { buildApp } from '../../src/http/app.js'
 import { tmpDir } from './tmp.js'
 
 export const FIXTURE_TYPES = fileURLToPath(new URL('../fixtures/types/', import.meta.url))
-export const KEYS = { A: 'key-a-0123456789', B: 'key-b-0123456789', C: 'key-c-0123456789', AUDITOR: 'key-aud-0123456789' }
+export const KEYS = { A: 'key-a-0123456789', B: 'key-b-0123456789', C: 'key-c-0123456789', AUDITOR: 'key-aud-0123456789', OPERATOR: 'key-operator-0123456789' }
 
 export const NOTE = (subject = 'Hello', extra = ''): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Note xmlns="urn:test:note:1" version="1.0"><Subject>${subject}</Subject><Text>สวัสดี${extra}</Text></Note>\n`
@@ -37,6 +37,11 @@ export function testConfig (dataDir: string, pushUrl: string, patch: (raw: any) 
   }
   patch(raw)
   return resolveConfig(raw, `${dataDir}/test-hub.yaml`, {})
+}
+
+/** A `testConfig` patch: `OPS`, an operator, with the key `KEYS.OPERATOR`. */
+export function withOperator (raw: any): void {
+  raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(KEYS.OPERATOR)] }]
 }
 
 export interface Sink {

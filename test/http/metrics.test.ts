@@ -1,8 +1,6 @@
 import t from 'tap'
-import { hashApiKey } from '../../src/registry/participants.js'
-import { KEYS, NOTE, headers, startHub, startSink, until } from '../helpers/hub.js'
+import { KEYS, NOTE, headers, startHub, startSink, until, withOperator } from '../helpers/hub.js'
 
-const OPERATOR_KEY = 'key-operator-0123456789'
 
 /** The samples of an exposition, `name{labels}` → value; every line is a comment or a sample. */
 function samples (text: string): Map<string, number> {
@@ -19,10 +17,10 @@ function samples (text: string): Map<string, number> {
 t.test('operators read the process\'s metrics: what the trail recorded, counted, and gauges read at the time', async (t) => {
   const sink = await startSink(t)
   sink.answer = () => ({ status: 422 })
-  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: (raw) => { raw.operators = [{ id: 'OPS', apiKeys: [hashApiKey(OPERATOR_KEY)] }] } })
+  const { app, hub } = await startHub(t, { pushUrl: sink.url, patch: withOperator })
   const send = async (id: string, receiver: string): Promise<number> => (await app.inject({ method: 'POST', url: '/v1/messages', payload: NOTE(id), headers: headers(KEYS.A, { 'content-type': 'application/xml', 'egif-sender': 'TH-A', 'egif-receiver': receiver, 'egif-message-id': id }) })).statusCode
   const scrape = async (): Promise<Map<string, number>> => {
-    const res = await app.inject({ url: '/v1/admin/metrics', headers: headers(OPERATOR_KEY, {}) })
+    const res = await app.inject({ url: '/v1/admin/metrics', headers: headers(KEYS.OPERATOR, {}) })
     if (res.statusCode !== 200) throw new Error(`metrics answered ${res.statusCode}: ${res.body}`)
     return samples(res.body)
   }
@@ -40,7 +38,7 @@ t.test('operators read the process\'s metrics: what the trail recorded, counted,
   // The dead letter is recorded before its delivery job ends.
   await until(async () => (await scrape()).get('egif_queue_pending') === 0, 'its job to end').catch(() => {})
 
-  const res = await app.inject({ url: '/v1/admin/metrics', headers: headers(OPERATOR_KEY, {}) })
+  const res = await app.inject({ url: '/v1/admin/metrics', headers: headers(KEYS.OPERATOR, {}) })
   t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', 'the Prometheus text format')
   t.match(res.body, /^# HELP egif_trail_records_total .+\n# TYPE egif_trail_records_total counter\n/)
   const after = samples(res.body)
