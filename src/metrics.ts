@@ -1,9 +1,9 @@
 import { TRAIL_EVENT_TYPES, type TrailEvent, type TrailEventType } from './trail/event.js'
 
-/** One sample of a gauge read at scrape time. */
+/** A gauge read at scrape time: one sample a name. */
 export interface GaugeSample { name: string, help: string, value: number, labels?: Record<string, string> }
 
-interface Family { help: string, type: 'counter' | 'gauge', series: Map<string, number> }
+interface Counter { help: string, series: Map<string, number> }
 
 /** Label values escaped as the Prometheus text format asks (backslash, quote, newline). */
 function labelText (labels: Record<string, string>): string {
@@ -27,16 +27,16 @@ const TYPE_KEYS = Object.fromEntries(TRAIL_EVENT_TYPES.map((type) => [type, labe
  * processes of a cluster up and reads rates, which restarts do not disturb).
  */
 export class HubMetrics {
-  private readonly families = new Map<string, Family>()
+  private readonly counters = new Map<string, Counter>()
   private readonly records: Map<string, number>
 
   constructor () {
-    for (const [name, help] of Object.entries(COUNTERS)) this.families.set(name, { help, type: 'counter', series: new Map() })
-    this.records = this.families.get('egif_trail_records_total')!.series
+    for (const [name, help] of Object.entries(COUNTERS)) this.counters.set(name, { help, series: new Map() })
+    this.records = this.counters.get('egif_trail_records_total')!.series
   }
 
   private add (name: keyof typeof COUNTERS, labels: Record<string, string>): void {
-    const series = this.families.get(name)!.series
+    const series = this.counters.get(name)!.series
     const key = labelText(labels)
     series.set(key, (series.get(key) ?? 0) + 1)
   }
@@ -53,18 +53,15 @@ export class HubMetrics {
     }
   }
 
-  /** The exposition: the counters, then `gauges` read now. */
+  /** The exposition: the counters, then `gauges` (names of their own) read now. */
   render (gauges: GaugeSample[]): string {
     const out: string[] = []
-    for (const [name, f] of this.families) {
-      out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`)
-      for (const [labels, value] of [...f.series].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) out.push(`${name}${labels} ${value}`)
+    for (const [name, c] of this.counters) {
+      out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`)
+      for (const [labels, value] of [...c.series].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) out.push(`${name}${labels} ${value}`)
     }
-    const byName = new Map<string, GaugeSample[]>()
-    for (const g of gauges) byName.set(g.name, [...(byName.get(g.name) ?? []), g])
-    for (const [name, samples] of byName) {
-      out.push(`# HELP ${name} ${samples[0].help}`, `# TYPE ${name} gauge`)
-      for (const s of samples) out.push(`${name}${labelText(s.labels ?? {})} ${Number.isFinite(s.value) ? s.value : 'NaN'}`)
+    for (const g of gauges) {
+      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name}${labelText(g.labels ?? {})} ${Number.isFinite(g.value) ? g.value : 'NaN'}`)
     }
     return out.join('\n') + '\n'
   }
